@@ -1,0 +1,3 @@
+from unitgate.cli import main
+
+raise SystemExit(main())

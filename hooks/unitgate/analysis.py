@@ -1,0 +1,83 @@
+"""What the engine hands to reporters and the gate: one result per analysed unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from unitgate.model import Assignment, Diagnostic, Location
+
+
+class LoadState(str, Enum):
+    """systemd's load states, as far as an offline check can tell them apart."""
+
+    LOADED = "loaded"
+    MASKED = "masked"  # empty file or symlink to /dev/null: not scored
+    NOT_FOUND = "not-found"  # e.g. a drop-in whose base unit is not in the repository
+    ERROR = "error"  # syntax systemd refuses (bad header, invalid UTF-8, line too long)
+    BAD_SETTING = "bad-setting"  # a setting systemd refuses (User=00, no ExecStart=...)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One row of systemd-analyze's table, plus the line that decided it."""
+
+    name: str  # systemd-analyze's NAME column, e.g. "CapabilityBoundingSet=~CAP_SYS_ADMIN"
+    json_field: str  # systemd's policy key, stable id
+    weight: int
+    range: int
+    badness: int | None  # None: not applicable
+    exposure: int | None  # tenths; None when badness is 0 or n/a (systemd prints nothing)
+    description: str | None
+    directives: tuple[str, ...]  # directives a user edits to change this row, e.g. ("PrivateTmp",)
+    source: Location | None = None  # the line whose setting decided the row; None: default
+
+    @property
+    def set(self) -> bool | None:
+        """systemd-analyze's ✓ (True) / ✗ (False) / n/a (None)."""
+        if self.badness is None:
+            return None
+        return self.badness == 0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The effective value of one directive after the base unit and every drop-in are merged."""
+
+    section: str
+    key: str
+    assignments: tuple[Assignment, ...]  # the lines still in effect (after the last reset), in order
+
+    @property
+    def location(self) -> Location | None:
+        """The line that decided the effective value: the last one in effect."""
+        return self.assignments[-1].location if self.assignments else None
+
+    @property
+    def value(self) -> str | None:
+        """The last raw value in effect (for replace-style directives)."""
+        return self.assignments[-1].value if self.assignments else None
+
+
+@dataclass(frozen=True)
+class UnitAnalysis:
+    """Everything unitgate knows about one unit."""
+
+    unit: str  # the name analysed; templates are analysed as instance "i": foo@i.service
+    path: str  # the path the user gave
+    fragment: str | None  # the base unit file that was loaded
+    sources: tuple[str, ...]  # files merged, in the order they were applied
+    state: LoadState
+    exposure: int | None = None  # tenths (96 = 9.6); None when not loaded
+    rating: str | None = None
+    checks: tuple[CheckResult, ...] = ()  # in systemd-analyze's printed order
+    settings: Mapping[str, Setting] = field(default_factory=dict)  # key: "Service.NoNewPrivileges"
+    section_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (file, section) -> line
+    diagnostics: tuple[Diagnostic, ...] = ()
+    model: str = "systemd-252"  # the scoring model that produced exposure and checks
+    wrapper: UnitAnalysis | None = None  # quadlets: the generated service, scored by systemd's model
+
+    @property
+    def exposure_text(self) -> str | None:
+        return None if self.exposure is None else f"{self.exposure // 10}.{self.exposure % 10}"

@@ -1,0 +1,80 @@
+"""Command line: `unitgate explain` and `unitgate check`.
+
+Argument parsing lives here; each subcommand's work lives in its own module (explain.py, gate.py),
+which takes the parsed namespace and returns the exit code: 0 clean, 1 findings, 2 usage/config/tool error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from unitgate import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "github", "json", "sarif")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse exits 2 as well; keep its usage line but make the message name the tool.
+        self.print_usage(sys.stderr)
+        print(f"unitgate: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="unitgate", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"unitgate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    explain = sub.add_parser(
+        "explain",
+        help="print systemd-analyze's security table for each unit, with the line that decided each row",
+    )
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
+
+    check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")
+    check.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
+    check.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: github under GitHub Actions, else text)",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+    return parser
+
+
+def _dispatch(ns: argparse.Namespace) -> int:
+    # Imported lazily so `unitgate explain` never pays for the gate's imports and vice versa.
+    if ns.command == "explain":
+        from unitgate import explain
+
+        return explain.run(ns)
+    from unitgate import gate
+
+    return gate.run(ns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        ns = build_parser().parse_args(argv)
+        return _dispatch(ns)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours; silence the final flush too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("unitgate: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never show a traceback
+        print(f"unitgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("unitgate: please report this, with the file that caused it", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,243 @@
+"""Entry point of the analysis: paths in, one UnitAnalysis per affected unit out.
+
+files -> parsed files -> merged unit state (every value knows its file:line) -> SecurityInfo -> checks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from unitgate.analysis import LoadState, Setting, UnitAnalysis
+from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.parse import dropins, unitname
+from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
+from unitgate.security import settings
+from unitgate.security.info import build_info
+from unitgate.security.score import rating_for, score
+from unitgate.security.words import UnitContext
+
+# Diagnostic codes of this stage.
+UNREADABLE = "UG-INPUT-UNREADABLE"
+BAD_NAME = "UG-INPUT-BAD-NAME"
+NOT_FOUND = "UG-INPUT-NOT-FOUND"
+MASKED = "UG-UNIT-MASKED"
+SHADOWED = "UG-INPUT-SHADOWED"
+NUL_BYTES = "UG-INPUT-NUL"
+NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"
+QUADLET_SUFFIXES = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One unit to analyse: a name within a search path, and the path the user gave for it."""
+
+    search: dropins.SearchPath
+    unit: str
+    given: str
+
+
+def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
+    """Resolve each path to the unit(s) it affects and analyse each unit once.
+
+    A unit file analyses that unit; a drop-in (`foo.service.d/x.conf`, `service.d/x.conf`) analyses
+    every unit it reaches in the repository, with all their drop-ins; a quadlet `.container` (or its
+    drop-in) analyses the container. Each result's `path` is the path as given.
+    """
+    results: list[UnitAnalysis] = []
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    for path in paths:
+        targets, problem = resolve(path)
+        if problem is not None:
+            results.append(problem)
+            continue
+        for t in targets:
+            key = (t.search.dirs, t.unit)
+            if key not in seen:
+                seen.add(key)
+                results.append(load_unit(t))
+    return results
+
+
+def _problem(path: str, unit: str, state: LoadState, message: str, code: str) -> UnitAnalysis:
+    diag = Diagnostic(Location(path), message, Severity.ERROR, code)
+    return UnitAnalysis(unit=unit, path=path, fragment=None, sources=(), state=state, diagnostics=(diag,))
+
+
+def is_quadlet(path: str) -> bool:
+    name = os.path.basename(path)
+    if name.endswith(QUADLET_SUFFIXES):
+        return True
+    parent = os.path.basename(os.path.dirname(path))
+    return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
+
+
+def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
+    """The units a path affects, or a result explaining why there are none."""
+    name = os.path.basename(path)
+    if is_quadlet(path):
+        return [], _problem(
+            path, name, LoadState.ERROR, "quadlet files are not supported yet by this command", NOT_SUPPORTED
+        )
+    if not os.path.lexists(path):
+        return [], _problem(path, name, LoadState.NOT_FOUND, "no such file", UNREADABLE)
+    if os.path.isdir(path):
+        return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
+    parent = os.path.dirname(os.path.abspath(path))
+    if name.endswith(".conf") and parent.endswith(".d"):
+        stem = os.path.basename(parent)[:-2]
+        sp = dropins.search_path_for(os.path.dirname(parent))
+        units = dropins.units_reached_by_dropin(sp, stem)
+        if not units:
+            message = f"no unit in the repository that this drop-in applies to ('{stem}')"
+            return [], _problem(path, stem, LoadState.NOT_FOUND, message, NOT_FOUND)
+        return [Target(sp, u, path) for u in units], None
+    if not unitname.is_valid(name):
+        message = f"'{name}' is not a valid unit file name (expected e.g. foo.service, foo@.service)"
+        return [], _problem(path, name, LoadState.ERROR, message, BAD_NAME)
+    sp = dropins.search_path_for(parent)
+    unit = dropins.resolve_alias(sp, dropins.analysed_name(name))
+    return [Target(sp, unit, path)], None
+
+
+def read_file(path: str) -> bytes | Diagnostic:
+    try:
+        if os.path.islink(path) and os.readlink(path) == dropins.DEV_NULL:
+            return b""
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        return Diagnostic(Location(path), f"cannot read: {exc.strerror or exc}", Severity.ERROR, UNREADABLE)
+
+
+def _display(path: str, given: str, given_abs: str) -> str:
+    """Show files relative to where the user pointed us, when that is shorter and unambiguous."""
+    if path == given_abs:
+        return given
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def load_unit(target: Target) -> UnitAnalysis:
+    """Load one unit as systemd would, merge its drop-ins and score it."""
+    sp, unit = target.search, target.unit
+    given_abs = dropins._norm(target.given)
+    unit_type = unitname.split_type(unit)[1]
+    sections = settings.SECTIONS_BY_TYPE.get(unit_type, frozenset({"Unit", "Install"}))
+    entry = dropins.fragment_of(sp, unit)
+    diags: list[Diagnostic] = []
+
+    def result(state: LoadState, sources: tuple[str, ...] = (), **kw: object) -> UnitAnalysis:
+        return UnitAnalysis(
+            unit=unit,
+            path=target.given,
+            fragment=sources[0] if sources else None,
+            sources=sources,
+            state=state,
+            diagnostics=tuple(diags),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    if entry is None:
+        diags.append(Diagnostic(Location(target.given), f"unit {unit} not found", Severity.ERROR, NOT_FOUND))
+        return result(LoadState.NOT_FOUND)
+    fragment = _display(entry.path, target.given, given_abs)
+    if entry.path != given_abs and not target.given.endswith(".conf") and os.path.isfile(target.given):
+        diags.append(
+            Diagnostic(
+                Location(target.given),
+                f"systemd loads {fragment} instead of this file (it comes first in the search path)",
+                Severity.WARNING,
+                SHADOWED,
+            )
+        )
+    if entry.masked:
+        diags.append(Diagnostic(Location(fragment), f"unit {unit} is masked", Severity.INFO, MASKED))
+        return result(LoadState.MASKED, (fragment,))
+
+    aliases = dropins.aliases_of(sp, unit)
+    files = [entry.path, *dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))]
+    shown = tuple(_display(p, target.given, given_abs) for p in files)
+    ctx = UnitContext(unit, entry.path, sp.scope)
+    state = settings.new_state(unit_type, sp.scope)
+    applied: list[Assignment] = []
+    section_lines: dict[tuple[str, str], int] = {}
+
+    for index, (path, display) in enumerate(zip(files, shown)):
+        main = index == 0
+        data = read_file(path)
+        if isinstance(data, Diagnostic):
+            diags.append(Diagnostic(Location(display), data.message, Severity.ERROR, data.code))
+            if main:
+                return result(LoadState.ERROR, shown)
+            continue
+        if b"\0" in data:
+            diags.append(
+                Diagnostic(
+                    Location(display),
+                    "file contains NUL bytes (binary?); systemd treats each as a line end",
+                    Severity.WARNING,
+                    NUL_BYTES,
+                )
+            )
+        parsed: ParsedFile = parse_unit_bytes(data, display, sections)
+        diags.extend(parsed.diagnostics)
+        for section, line in parsed.section_lines:
+            section_lines[(display, section)] = line
+        for a in parsed.assignments:
+            outcome = settings.apply(state, a, ctx)
+            diags.extend(outcome.diagnostics)
+            if outcome.fatal:
+                if main:
+                    return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)
+                diags.append(
+                    Diagnostic(a.location, "the rest of this drop-in is ignored", Severity.WARNING, "UG-DROPIN-STOPPED")
+                )
+                break
+            applied.append(a)
+        if parsed.fatal is not None:
+            if main:
+                return result(LoadState.ERROR, shown, section_lines=section_lines)
+            diags.append(
+                Diagnostic(
+                    parsed.fatal.location, "the rest of this drop-in is ignored", Severity.WARNING, "UG-DROPIN-STOPPED"
+                )
+            )
+
+    if unit_type == "service":
+        header = section_lines.get((shown[0], "Service"), 1)
+        refusal = settings.verify_service(state, Location(shown[0], header))
+        if refusal is not None:
+            diags.append(refusal)
+            return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)
+
+    info = build_info(state, unit)
+    exposure, checks = score(info)
+    return result(
+        LoadState.LOADED,
+        shown,
+        exposure=exposure,
+        rating=rating_for(exposure).name,
+        checks=checks,
+        settings=merged_settings(applied),
+        section_lines=section_lines,
+    )
+
+
+def merged_settings(applied: Sequence[Assignment]) -> dict[str, Setting]:
+    """Per directive, the assignments still in effect: an empty value resets what came before."""
+    grouped: dict[str, list[Assignment]] = {}
+    for a in applied:
+        key = f"{a.section}.{a.key}"
+        if a.value == "":
+            grouped[key] = [a]
+        else:
+            grouped.setdefault(key, []).append(a)
+    return {
+        k: Setting(v[0].section, v[0].key, tuple(x for x in v if x.value != "" or len(v) == 1))
+        for k, v in grouped.items()
+    }

@@ -1,0 +1,131 @@
+"""`unitgate explain`: systemd-analyze's security table, plus the line that decided each row."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
+from unitgate.engine import analyze_paths
+from unitgate.model import Diagnostic
+from unitgate.security.score import format_tenths, rating_for
+
+_ANALYSED = (LoadState.LOADED, LoadState.MASKED)
+
+
+def run(ns: argparse.Namespace) -> int:
+    results = analyze_paths(ns.paths)
+    if ns.format == "json":
+        sys.stdout.write(render_json(results))
+    else:
+        sys.stdout.write(render_text(results, utf8=_stdout_is_utf8()))
+    for r in results:
+        if ns.format != "json":
+            for d in r.diagnostics:
+                print(str(d), file=sys.stderr)
+    return 0 if all(r.state in _ANALYSED for r in results) else 1
+
+
+def _stdout_is_utf8() -> bool:
+    return (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") == "utf8"
+
+
+def _tenths(value: int | None) -> float | None:
+    return None if value is None else round(value / 10, 1)
+
+
+def check_json(c: CheckResult) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "json_field": c.json_field,
+        "set": c.set,
+        "description": c.description,
+        "weight": c.weight,
+        "range": c.range,
+        "badness": c.badness,
+        "exposure": _tenths(c.exposure),
+        "source": None if c.source is None else str(c.source),
+        "directives": list(c.directives),
+    }
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "file": d.location.path,
+        "line": d.location.line,
+        "severity": d.severity.value,
+        "code": d.code,
+        "message": d.message,
+    }
+
+
+def unit_json(r: UnitAnalysis) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "unit": r.unit,
+        "path": r.path,
+        "state": r.state.value,
+        "model": r.model,
+        "exposure": _tenths(r.exposure),
+        "rating": r.rating,
+        "sources": list(r.sources),
+        "checks": [check_json(c) for c in r.checks],
+        "diagnostics": [diagnostic_json(d) for d in r.diagnostics],
+    }
+    if r.wrapper is not None:
+        out["wrapper"] = unit_json(r.wrapper)
+    return out
+
+
+def render_json(results: Sequence[UnitAnalysis]) -> str:
+    return json.dumps([unit_json(r) for r in results], ensure_ascii=False, indent=1) + "\n"
+
+
+def _row_text(c: CheckResult, utf8: bool) -> list[str]:
+    mark = "" if c.set is None else (("✓" if c.set else "✗") if utf8 else ("+" if c.set else "-"))
+    exposure = "" if c.exposure is None else format_tenths(c.exposure)
+    return [mark, c.name, c.description or "", exposure, str(c.source) if c.source else "(default)"]
+
+
+def render_table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        cells = [cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
+    title = r.unit if r.model == "systemd-252" else f"{r.unit} (container, scoring model {r.model})"
+    if r.state is not LoadState.LOADED or r.exposure is None:
+        reason = {
+            LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
+            LoadState.NOT_FOUND: "was not found",
+            LoadState.ERROR: "cannot be loaded (systemd would refuse it: see the errors above)",
+            LoadState.BAD_SETTING: "has a setting systemd refuses (see the errors above): not scored",
+        }[r.state]
+        return f"{title} {reason}\n"
+    header = ["", "NAME", "DESCRIPTION", "EXPOSURE", "DECIDED BY"]
+    body = render_table([_row_text(c, utf8) for c in r.checks], header)
+    rating = rating_for(r.exposure)
+    arrow = "→" if utf8 else "->"
+    glyph = rating.glyph if utf8 else rating.ascii_glyph
+    sources = "".join(f"  {s}\n" for s in r.sources)
+    text = f"{body}\n\n{arrow} Overall exposure level for {r.unit}: {format_tenths(r.exposure)} {r.rating} {glyph}\n"
+    if r.model != "systemd-252":
+        text = f"{title}\n{text}"
+    text += f"  merged from:\n{sources}"
+    if r.wrapper is not None and r.wrapper.exposure is not None:
+        w = r.wrapper
+        text += (
+            f"  the generated wrapper service {w.unit} scores {format_tenths(w.exposure)} {w.rating} "
+            "with systemd's model (this constrains podman, not the container)\n"
+        )
+    return text
+
+
+def render_text(results: Sequence[UnitAnalysis], utf8: bool = True) -> str:
+    return "\n".join(render_unit_text(r, utf8) for r in results)

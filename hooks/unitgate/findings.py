@@ -1,0 +1,235 @@
+"""What the gate reports: the rule table, one Finding per problem, and what a run was about.
+
+Every finding carries a stable rule id from `RULES`. Reporters only render findings; they never
+decide anything. A rule's id never changes meaning: a retired rule keeps its row (`retired=True`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from unitgate.model import Location
+
+
+class Level(str, Enum):
+    """How a finding affects the commit: errors and warnings block it, notes never do."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def blocks(self) -> bool:
+        return self is not Level.NOTE
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # "UG101": stable, used in suppressions, `ignore`, SARIF ruleId
+    name: str  # "required-directive-missing": readable alias, shown in SARIF and docs
+    level: Level
+    summary: str  # one line, shown as the SARIF shortDescription and in docs
+    help: str  # what to do about it, shown as SARIF help text
+    man: str | None = None  # man page for rules not about one directive (UG201: systemd-analyze)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "UG101",
+        "required-directive-missing",
+        Level.ERROR,
+        "A directive the policy requires is not set in the unit or any of its drop-ins.",
+        "Add the directive with an accepted value, in the unit or in a drop-in. The finding points at "
+        "the [Service] header of the file you changed, which is where the line can go.",
+    ),
+    Rule(
+        "UG102",
+        "required-directive-value",
+        Level.ERROR,
+        "A directive the policy requires is set, but its effective value is not one the policy accepts.",
+        "Change the line that decides the effective value (often in a drop-in that overrides the base "
+        "unit) to an accepted value. Values are compared by meaning: yes/true/on/1 are the same.",
+    ),
+    Rule(
+        "UG103",
+        "forbidden-value",
+        Level.ERROR,
+        "A directive's effective value (or systemd's default for it) is one the policy forbids.",
+        "Change or remove the line that sets the forbidden value; when the value is systemd's default, "
+        "set the directive explicitly.",
+    ),
+    Rule(
+        "UG201",
+        "exposure-above-maximum",
+        Level.ERROR,
+        "The unit's systemd-analyze exposure score is above the policy's max-exposure.",
+        "Harden the unit until the score is at or below the maximum; the message lists the settings "
+        "that save the most. `unitgate explain UNIT` prints every check. For a unit that cannot be "
+        "hardened further, raise max-exposure for it in an [[override]] with a reason.",
+        man="systemd-analyze",
+    ),
+    Rule(
+        "UG301",
+        "unit-load-error",
+        Level.ERROR,
+        "systemd would refuse to load the unit because of this line.",
+        "Fix the line; systemd would not start the unit as written.",
+        man="systemd.unit",
+    ),
+    Rule(
+        "UG302",
+        "unit-masked",
+        Level.NOTE,
+        "The unit is masked (an empty file or a symlink to /dev/null), so it is not scored.",
+        "Nothing to do if masking is intended.",
+        man="systemd.unit",
+    ),
+    Rule(
+        "UG303",
+        "base-unit-not-found",
+        Level.NOTE,
+        "A drop-in's base unit is not in the repository, so the merged unit cannot be checked.",
+        "Add the base unit to the repository to have the drop-in checked merged over it.",
+        man="systemd.unit",
+    ),
+    Rule(
+        "UG304",
+        "line-ignored-by-systemd",
+        Level.WARNING,
+        "systemd would ignore this line (unknown key, unparsable value, ...); the unit still loads.",
+        "Fix the line, or remove it; a setting systemd ignores does not protect anything.",
+        man="systemd.unit",
+    ),
+    Rule(
+        "UG401",
+        "suppression-without-reason",
+        Level.ERROR,
+        'A `# unitgate: disable=...` comment has no reason="...".',
+        'Add reason="why this is acceptable" to the comment.',
+    ),
+    Rule(
+        "UG402",
+        "unused-suppression",
+        Level.WARNING,
+        "A suppression comment matches no finding.",
+        "Remove the comment, or fix the rule id or directive name it names.",
+    ),
+    Rule(
+        "UG403",
+        "malformed-suppression",
+        Level.ERROR,
+        "A `# unitgate:` comment cannot be understood.",
+        'Write `# unitgate: disable=RULE-OR-DIRECTIVE[,...] reason="..."` (next line) or '
+        '`# unitgate: disable-file=... reason="..."` (whole file).',
+    ),
+    Rule(
+        "UG901",
+        "unsupported-file",
+        Level.ERROR,
+        "unitgate cannot check this kind of file yet.",
+        "Exclude the file from the hook until support lands, e.g. `exclude: \\.container$` in "
+        ".pre-commit-config.yaml.",
+    ),
+)
+
+RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+MAN_BASE = "https://www.freedesktop.org/software/systemd/man/"
+
+# Directives documented outside systemd.exec(5); everything else in [Service] is in systemd.exec(5).
+_RESOURCE_CONTROL = frozenset(
+    "Delegate DeviceAllow DevicePolicy IPAddressAllow IPAddressDeny IPIngressFilterPath IPEgressFilterPath "
+    "RestrictNetworkInterfaces SocketBindAllow SocketBindDeny ManagedOOMSwap Slice".split()
+)
+_SERVICE = frozenset(
+    "Type ExitType RemainAfterExit GuessMainPID PIDFile BusName ExecStart ExecStartPre ExecStartPost "
+    "ExecCondition ExecReload ExecStop ExecStopPost RestartSec TimeoutStartSec TimeoutStopSec "
+    "TimeoutAbortSec TimeoutSec RuntimeMaxSec WatchdogSec Restart SuccessExitStatus NotifyAccess "
+    "Sockets FileDescriptorStoreMax OOMPolicy".split()
+)
+
+
+def man_page(directive: str) -> str:
+    """The man page documenting `directive` ("NoNewPrivileges" or "Unit.After")."""
+    section, _, key = directive.rpartition(".")
+    if section == "Unit" or section == "Install":
+        return "systemd.unit"
+    if key in _RESOURCE_CONTROL:
+        return "systemd.resource-control"
+    if key in _SERVICE:
+        return "systemd.service"
+    return "systemd.exec"
+
+
+def man_url(directive: str) -> str:
+    """freedesktop.org's page and anchor for a directive, as systemd-analyze's own links are built."""
+    key = directive.rpartition(".")[2]
+    return f"{MAN_BASE}{man_page(directive)}.html#{key}="
+
+
+def rule_url(rule: Rule) -> str | None:
+    return f"{MAN_BASE}{rule.man}.html" if rule.man else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, at the line the user should change."""
+
+    rule: str  # an id from RULES
+    location: Location
+    message: str  # says what to write
+    unit: str | None = None  # the unit the finding is about, if any
+    directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
+    level: Level | None = None  # None: the rule's level
+
+    @property
+    def effective_level(self) -> Level:
+        return self.level or RULE_BY_ID[self.rule].level
+
+    @property
+    def line(self) -> int:
+        """1-based line to show; findings about a whole file point at its first line."""
+        return self.location.line or 1
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.location.path, self.line, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """One checked unit, for reporters that list units (json) and the text summary."""
+
+    unit: str
+    path: str  # the changed file that made the unit be checked
+    state: str  # LoadState value
+    exposure: int | None  # tenths, as scored under the policy (after exclude-checks)
+    max_exposure: int | None  # tenths
+    policy: str  # where the policy came from, e.g. ".unitgate.toml (extends strict@1)"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What reporters need besides the findings."""
+
+    version: str
+    units: tuple[UnitSummary, ...] = ()
+    files: tuple[str, ...] = ()  # the paths given
+    color: bool = False  # text: ANSI colours (decided by the caller: TTY, NO_COLOR, FORCE_COLOR)
+    suppressed: int = 0  # findings silenced by a suppression
+
+
+def blocking(findings: tuple[Finding, ...] | list[Finding]) -> bool:
+    return any(f.effective_level.blocks for f in findings)
+
+
+def counts(findings: tuple[Finding, ...] | list[Finding]) -> dict[Level, int]:
+    result = dict.fromkeys(Level, 0)
+    for finding in findings:
+        result[finding.effective_level] += 1
+    return result
+
+
+def tenths(value: int | None) -> str:
+    """96 -> "9.6"."""
+    return "n/a" if value is None else f"{value // 10}.{value % 10}"

@@ -1,0 +1,1 @@
+"""Unit-file syntax and drop-in discovery, as systemd applies them."""

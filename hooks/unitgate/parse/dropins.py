@@ -1,0 +1,239 @@
+"""Which files make up a unit: search paths, fragments, aliases, masks and drop-ins.
+
+Only files in the repository count. A unit file under one of systemd's unit directories (e.g.
+`<root>/etc/systemd/system/foo.service`) makes `<root>` a filesystem root, and systemd's whole search
+path applies inside it; any other directory is a search path of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from unitgate.parse import unitname
+
+# systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first.
+SYSTEM_UNIT_DIRS = (
+    "etc/systemd/system.control",
+    "run/systemd/system.control",
+    "run/systemd/transient",
+    "run/systemd/generator.early",
+    "etc/systemd/system",
+    "etc/systemd/system.attached",
+    "run/systemd/system",
+    "run/systemd/system.attached",
+    "run/systemd/generator",
+    "usr/local/lib/systemd/system",
+    "lib/systemd/system",
+    "usr/lib/systemd/system",
+    "run/systemd/generator.late",
+)
+# The user search path with default XDG variables; home-relative and root-relative entries share one
+# root inside a repository ($XDG_RUNTIME_DIR entries have no place in a repository and are left out).
+USER_UNIT_DIRS = (
+    ".config/systemd/user.control",
+    ".config/systemd/user",
+    "etc/xdg/systemd/user",
+    "etc/systemd/user",
+    "run/systemd/user",
+    ".local/share/systemd/user",
+    "usr/local/share/systemd/user",
+    "usr/share/systemd/user",
+    "usr/local/lib/systemd/user",
+    "usr/lib/systemd/user",
+)
+DEV_NULL = "/dev/null"
+_BACKUP_SUFFIXES = frozenset(
+    "rpmnew rpmsave rpmorig dpkg-old dpkg-new dpkg-tmp dpkg-dist dpkg-bak dpkg-backup dpkg-remove "
+    "ucf-new ucf-old ucf-dist swp bak old new".split()
+)
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    """Directories searched for units, highest priority first; `root` is None outside a root."""
+
+    dirs: tuple[str, ...]
+    root: str | None
+    scope: str  # "system" or "user"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A name in the search path: the file systemd would use for it."""
+
+    name: str
+    path: str  # the directory entry (a file or a symlink)
+    target: str | None  # for an alias: the unit name it points to
+    masked: bool
+
+
+def hidden_or_backup(name: str) -> bool:
+    """systemd skips these names when it lists a directory."""
+    if name.startswith(".") or name.endswith("~") or name in ("lost+found", "aquota.user", "aquota.group"):
+        return True
+    _, dot, ext = name.rpartition(".")
+    return bool(dot) and ext in _BACKUP_SUFFIXES
+
+
+def _norm(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path)).replace(os.sep, "/")
+
+
+def search_path_for(directory: str) -> SearchPath:
+    """The search path that applies to files in `directory`."""
+    d = _norm(directory)
+    for scope, table in (("system", SYSTEM_UNIT_DIRS), ("user", USER_UNIT_DIRS)):
+        for rel in sorted(table, key=len, reverse=True):
+            if d == "/" + rel or d.endswith("/" + rel):
+                root = d[: len(d) - len(rel) - 1] or "/"
+                base = root.rstrip("/")
+                return SearchPath(tuple(f"{base}/{r}" for r in table), root, scope)
+    return SearchPath((d,), None, "system")
+
+
+def _in_root(root: str | None, target: str, link_dir: str) -> str:
+    """Resolve a symlink target the way `--root` would: absolute targets live inside the root."""
+    if os.path.isabs(target) or target.startswith("/"):
+        return _norm(root.rstrip("/") + target) if root else _norm(target)
+    return _norm(os.path.join(link_dir, target))
+
+
+def is_masked_file(path: str) -> bool:
+    """An empty file or a symlink to /dev/null masks a unit (or shadows a drop-in)."""
+    if os.path.islink(path) and os.readlink(path) == DEV_NULL:
+        return True
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _listdir(directory: str) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(os.listdir(directory)))
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=1024)
+def name_map(sp: SearchPath) -> dict[str, Entry]:
+    """Every unit name in the search path, first (highest-priority) directory wins."""
+    out: dict[str, Entry] = {}
+    for d in sp.dirs:
+        for name in _listdir(d):
+            if name in out or hidden_or_backup(name) or not unitname.is_valid(name):
+                continue
+            path = f"{d}/{name}"
+            if os.path.islink(path):
+                link = os.readlink(path)
+                if link == DEV_NULL:
+                    out[name] = Entry(name, path, None, True)
+                    continue
+                dest = os.path.basename(link.rstrip("/"))
+                resolved = _in_root(sp.root, link, d)
+                if dest != name and unitname.split_type(dest)[1] == unitname.split_type(name)[1]:
+                    out[name] = Entry(name, path, dest, False)  # an alias
+                elif os.path.isfile(resolved):
+                    out[name] = Entry(name, resolved, None, is_masked_file(resolved))
+            elif os.path.isfile(path):
+                out[name] = Entry(name, path, None, is_masked_file(path))
+    return out
+
+
+def resolve_alias(sp: SearchPath, name: str) -> str:
+    """Follow alias symlinks to the unit's real name (at most a few hops, as systemd does)."""
+    names = name_map(sp)
+    seen = {name}
+    for _ in range(8):
+        entry = names.get(name) or _template_entry(names, name)
+        if entry is None or entry.target is None:
+            return name
+        target = entry.target
+        if unitname.kind(name) == "instance" and unitname.kind(target) == "template":
+            target = unitname.with_instance(target, unitname.instance_of(name) or "")
+        if target in seen:
+            return name
+        seen.add(target)
+        name = target
+    return name
+
+
+def _template_entry(names: dict[str, Entry], name: str) -> Entry | None:
+    if unitname.kind(name) == "instance":
+        return names.get(unitname.template_of(name))
+    return None
+
+
+def fragment_of(sp: SearchPath, name: str) -> Entry | None:
+    """The file systemd loads for `name` (already alias-resolved): the instance's own, else the template."""
+    names = name_map(sp)
+    return names.get(name) or _template_entry(names, name)
+
+
+def aliases_of(sp: SearchPath, name: str) -> list[str]:
+    """Other names whose symlinks lead to `name`."""
+    out = []
+    for other, entry in name_map(sp).items():
+        if entry.target is None:
+            continue
+        candidate = other
+        if unitname.kind(name) == "instance" and unitname.kind(other) == "template":
+            candidate = unitname.with_instance(other, unitname.instance_of(name) or "")
+        if candidate != name and resolve_alias(sp, candidate) == name:
+            out.append(candidate)
+    return out
+
+
+def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
+    """Drop-in directories for a unit in systemd's order: its name, then aliases, then `<type>.d`."""
+    out: list[str] = []
+    for n in [name, *aliases]:
+        for d in sp.dirs:
+            out += [f"{d}/{stem}.d" for stem in unitname.dropin_dir_names(n)]
+    type_dir = unitname.split_type(name)[1]
+    out += [f"{d}/{type_dir}.d" for d in sp.dirs]
+    return [d for d in out if os.path.isdir(d)]
+
+
+def dropin_files(dirs: list[str]) -> list[str]:
+    """`.conf` files in those directories: the first of each name wins, then sorted by name."""
+    chosen: dict[str, str] = {}
+    for d in dirs:
+        for fname in _listdir(d):
+            if fname.endswith(".conf") and not hidden_or_backup(fname) and fname not in chosen:
+                chosen[fname] = f"{d}/{fname}"
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
+    """Unit names (templates analysed as instance "i") whose drop-in search includes `stem.d`."""
+    names = name_map(sp)
+    if dropin_dir_stem in unitname.UNIT_TYPES:
+        candidates = [n for n in names if unitname.split_type(n)[1] == dropin_dir_stem]
+    else:
+        candidates = list(names)
+        if unitname.kind(dropin_dir_stem) == "instance" and dropin_dir_stem not in names:
+            candidates.append(dropin_dir_stem)
+    out: list[str] = []
+    for cand in candidates:
+        unit = analysed_name(cand)
+        real = resolve_alias(sp, unit)
+        if real in out or fragment_of(sp, real) is None:
+            continue
+        if dropin_dir_stem in unitname.UNIT_TYPES:
+            out.append(real)
+            continue
+        stems = {s for n in [real, *aliases_of(sp, real)] for s in unitname.dropin_dir_names(n)}
+        if dropin_dir_stem in stems:
+            out.append(real)
+    return out
+
+
+def analysed_name(name: str) -> str:
+    """Templates are analysed as an instance, like systemd-analyze does offline."""
+    if unitname.kind(name) == "template":
+        return unitname.with_instance(name, unitname.DEFAULT_INSTANCE)
+    return name

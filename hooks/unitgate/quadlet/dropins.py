@@ -1,0 +1,270 @@
+"""Where quadlet 5.4.2 finds `.container` files and their drop-ins, inside a repository.
+
+A path under one of quadlet's directories (`etc/containers/systemd`, `run/containers/systemd`,
+`usr/share/containers/systemd`, `etc/containers/systemd/users[/UID]`, `.config/containers/systemd`,
+`run/user/UID/containers/systemd`) marks everything above it as a filesystem root, and the whole
+search list applies, relative to that root.  Anywhere else the file's own directory is the only
+search directory (sibling drop-ins).  Nothing outside the detected root is ever read: the host's
+own quadlet directories never count.
+
+5.4.2 collects drop-ins with the search directory as the *outer* loop and the drop-in directory
+name (most specific first) as the inner one, so a higher-priority directory beats a more specific
+drop-in directory name; the first `.conf` name seen wins; survivors are applied sorted by name.
+(Podman 5.6.0 swapped the loops; this follows the 5.4.2 binary, checked with `quadlet -dryrun`.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from unitgate.model import Diagnostic, Severity
+from unitgate.quadlet.keys import QUADLET_EXTENSIONS
+from unitgate.quadlet.parser import QuadletFile, parse_file
+
+ROOTFUL_DIRS = ("run/containers/systemd", "etc/containers/systemd", "usr/share/containers/systemd")
+USERS_DIR = "etc/containers/systemd/users"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a quadlet file found in the repository would be searched for."""
+
+    root: str | None  # absolute filesystem root detected in the repository; None: sibling mode
+    rootless: bool  # from where the file lives (users/, .config, run/user); policy may override
+    uid: str | None = None  # from etc/containers/systemd/users/UID or run/user/UID
+    home: str | None = None  # absolute home directory, for .config/containers/systemd
+    sibling_dir: str | None = None  # sibling mode: the only search directory
+
+    @property
+    def boundary(self) -> str:
+        return self.root if self.root is not None else (self.home or self.sibling_dir or "/")
+
+
+_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?P<root>.*?)/run/user/(?P<uid>[0-9]+)/containers/systemd(/|$)"), "runtime"),
+    (re.compile(r"^(?P<root>.*?)/etc/containers/systemd/users/(?P<uid>[0-9]+)(/|$)"), "users-uid"),
+    (re.compile(r"^(?P<root>.*?)/etc/containers/systemd/users(/|$)"), "users"),
+    (re.compile(r"^(?P<root>.*?)/(run|etc|usr/share)/containers/systemd(/|$)"), "rootful"),
+    (re.compile(r"^(?P<home>.*?)/\.config/containers/systemd(/|$)"), "config"),
+)
+
+
+def detect_layout(path: str) -> Layout:
+    """Find the filesystem root a path implies (see module docstring)."""
+    ap = os.path.abspath(path)
+    for pattern, kind in _MARKERS:
+        m = pattern.match(ap)
+        if not m:
+            continue
+        if kind == "rootful":
+            return Layout(m["root"] or "/", rootless=False)
+        if kind == "config":
+            home = m["home"]
+            hm = re.match(r"^(?P<root>.*?)/(home/[^/]+|root)$", home)
+            return Layout(hm["root"] or "/" if hm else None, rootless=True, home=home, sibling_dir=None)
+        return Layout(m["root"] or "/", rootless=True, uid=m.groupdict().get("uid"))
+    return Layout(None, rootless=False, sibling_dir=os.path.dirname(ap))
+
+
+def _inside(path: str, boundary: str) -> bool:
+    return path == boundary or path.startswith(boundary.rstrip("/") + "/")
+
+
+Filter = Callable[[str, bool], bool]
+
+
+def _user_level_filter(users_dir: str) -> Filter:
+    # rootless: users/UID is walked; rootful: everything under users/ is skipped (string prefix, as Go)
+    return lambda p, is_user: is_user if p.startswith(users_dir) else True
+
+
+def _non_numeric_filter(users_dir: str) -> Filter:
+    level = len(users_dir.split("/"))
+
+    def f(p: str, _is_user: bool) -> bool:
+        if not p.startswith(users_dir):
+            return True
+        parts = p.split("/")
+        return len(parts) == level or (len(parts) > level and not re.fullmatch(r"[0-9]*", parts[level]))
+
+    return f
+
+
+def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | None, boundary: str) -> None:
+    """appendSubPaths: the directory and, recursively, its subdirectories (not `*.d`)."""
+    if not os.path.exists(path):
+        return
+    resolved = os.path.realpath(path)
+    if not _inside(resolved, os.path.realpath(boundary)):
+        return  # a symlink out of the repository: the host's files never count
+    if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
+        return
+    if filt is not None and not filt(resolved, is_user):
+        return
+    out.append(resolved)
+    try:
+        entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
+    except OSError:
+        return
+    for e in entries:
+        _append_sub_paths(out, os.path.join(resolved, e), is_user, filt, boundary)
+
+
+def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
+    """The directories quadlet reads, highest priority first, subdirectories expanded."""
+    if layout.root is None and layout.home is None:
+        return (os.path.realpath(layout.sibling_dir or "."),)
+    mode_rootless = layout.rootless if rootless is None else rootless
+    out: list[str] = []
+    boundary = layout.boundary
+    if layout.root is None:  # .config outside a recognisable home: that directory only
+        _append_sub_paths(
+            out, os.path.join(layout.home or "", ".config/containers/systemd"), False, None, boundary
+        )
+        return tuple(out)
+    root = layout.root
+    users = os.path.realpath(os.path.join(root, USERS_DIR))
+    if mode_rootless:
+        if layout.uid:
+            _append_sub_paths(
+                out, os.path.join(root, "run/user", layout.uid, "containers/systemd"), False, None, boundary
+            )
+        if layout.home:
+            _append_sub_paths(
+                out, os.path.join(layout.home, ".config/containers/systemd"), False, None, boundary
+            )
+        _append_sub_paths(out, users, True, _non_numeric_filter(users), boundary)
+        if layout.uid:
+            _append_sub_paths(out, os.path.join(users, layout.uid), True, _user_level_filter(users), boundary)
+    else:
+        for i, d in enumerate(ROOTFUL_DIRS):
+            filt = _user_level_filter(users) if i < 2 else None
+            _append_sub_paths(out, os.path.join(root, d), False, filt, boundary)
+    return tuple(out)
+
+
+def dropin_dir_names(filename: str) -> tuple[str, ...]:
+    """GetUnitDropinPaths: most specific first, e.g. for `foo-bar@i.container`:
+    foo-bar@i.container.d, foo-bar@.container.d, foo-@.container.d, foo-.container.d, container.d."""
+    ext = os.path.splitext(filename)[1]
+    base = filename[: len(filename) - len(ext)]
+    unit, at, instance = base.partition("@")
+    is_template = bool(at)
+    dropin_ext = ext + ".d"
+    paths = [dropin_ext.removeprefix(".")]
+    parts = unit.split("-")
+    if len(parts) > 1:
+        for i in range(len(parts) - 1):
+            prefix = "-".join(parts[: i + 1]) + "-"
+            paths.append(prefix + dropin_ext)
+            if is_template:
+                paths.append(prefix + "@" + dropin_ext)
+    if instance:
+        paths.append(unit + "@" + dropin_ext)
+    paths.append(filename + ".d")
+    return tuple(reversed(paths))
+
+
+def find_dropins(filename: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
+    """loadUnitDropins (5.4.2): the drop-in files that apply, in the order they are merged."""
+    chosen: dict[str, str] = {}
+    names = dropin_dir_names(filename)
+    for d in dirs:
+        for name in names:
+            dd = os.path.join(d, name)
+            try:
+                entries = sorted(os.listdir(dd))
+            except OSError:
+                continue
+            for e in entries:
+                if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
+                    chosen[e] = os.path.join(dd, e)
+    return tuple(chosen[k] for k in sorted(chosen, key=lambda s: s.encode("utf-8", "surrogateescape")))
+
+
+@dataclass(frozen=True)
+class UnitSet:
+    """Every quadlet file quadlet would load from the search directories (first name wins)."""
+
+    dirs: tuple[str, ...]
+    units: dict[str, str]  # basename -> path actually used
+    shadowed: dict[str, str]  # path not used -> the path that shadows it
+    errors: dict[str, Diagnostic]  # path -> why quadlet cannot load it
+
+
+def load_units(dirs: tuple[str, ...]) -> UnitSet:
+    """loadUnitsFromDir over all dirs. A file that fails to parse does not claim its name."""
+    units: dict[str, str] = {}
+    shadowed: dict[str, str] = {}
+    errors: dict[str, Diagnostic] = {}
+    for d in dirs:
+        try:
+            entries = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for e in entries:
+            p = os.path.join(d, e)
+            if os.path.splitext(e)[1] not in QUADLET_EXTENSIONS or not os.path.isfile(p):
+                continue
+            if e in units:
+                shadowed[p] = units[e]
+                continue
+            res = parse_file(p)
+            if res.unit is None:
+                errors[p] = res.diagnostics[0]
+            else:
+                units[e] = p
+    return UnitSet(dirs, units, shadowed, errors)
+
+
+def merge_dropins(
+    unit: QuadletFile, dropins: tuple[str, ...], display: Callable[[str], str]
+) -> tuple[QuadletFile, tuple[Diagnostic, ...]]:
+    """Merge drop-ins in order; a broken one is reported and skipped, the unit is still generated."""
+    diags: list[Diagnostic] = []
+    for p in dropins:
+        res = parse_file(p, display(p))
+        if res.unit is None:
+            diags.extend(
+                Diagnostic(
+                    d.location,
+                    d.message.replace("refuses the file", "skips this drop-in (exit 1)"),
+                    Severity.ERROR,
+                    d.code,
+                )
+                for d in res.diagnostics
+            )
+            continue
+        unit = unit.merge(res.unit)
+    return unit, tuple(diags)
+
+
+def quadlet_targets(path: str) -> list[str]:
+    """The `.container` files a path affects: itself for a `.container`, the units using it for a drop-in."""
+    if path.endswith(".container"):
+        return [path]
+    ap = os.path.abspath(path)
+    parent = os.path.dirname(ap)
+    if not (path.endswith(".conf") and parent.endswith(".d")):
+        return []
+    layout = detect_layout(os.path.dirname(parent) + "/x.container")
+    dirs = search_dirs(layout)
+    unitset = load_units(dirs)
+    real = os.path.realpath(ap)
+    out: list[str] = []
+    for name, upath in sorted(unitset.units.items()):
+        if name.endswith(".container") and real in {os.path.realpath(p) for p in find_dropins(name, dirs)}:
+            out.append(_same_style(upath, path))
+    return out
+
+
+def _same_style(p: str, like: str) -> str:
+    """Show a found path relative to the working directory when the user gave a relative path."""
+    return p if os.path.isabs(like) else os.path.relpath(p)
+
+
+def display_for(like: str) -> Callable[[str], str]:
+    return lambda p: _same_style(p, like)

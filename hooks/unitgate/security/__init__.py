@@ -1,0 +1,1 @@
+"""systemd-analyze security, reimplemented: settings, checks and the exposure score."""

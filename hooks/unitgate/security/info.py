@@ -1,0 +1,269 @@
+"""The inputs of systemd-analyze's checks: the loaded unit after systemd's own implications.
+
+Mirrors `unit_patch_contexts()` (what PrivateDevices=, DynamicUser=, ProtectClock=... imply at load
+time) and `get_security_info()` (what the offline analyzer copies out of the loaded unit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from unitgate.model import Location
+from unitgate.parse import unitname
+from unitgate.security import names, syscalls
+from unitgate.security.settings import UnitState, valid_user_name_relaxed
+
+_CAP = names.CAPABILITIES
+_EXEC_TYPES = frozenset({"service", "socket", "mount", "swap"})
+_CGROUP_TYPES = _EXEC_TYPES | {"slice", "scope"}
+
+
+@dataclass(frozen=True)
+class SecurityInfo:
+    """systemd's SecurityInfo, with the line that decided each field in `origins`."""
+
+    unit: str
+    unit_type: str
+    default_dependencies: bool = True
+    user: str | None = None
+    supplementary_groups: tuple[str, ...] = ()
+    dynamic_user: bool = False
+    remove_ipc: bool = False
+    private_devices: bool = False
+    private_mounts: bool = False
+    private_network: bool = False
+    private_tmp: bool = False
+    private_users: bool = False
+    protect_control_groups: bool = False
+    protect_kernel_modules: bool = False
+    protect_kernel_tunables: bool = False
+    protect_kernel_logs: bool = False
+    protect_clock: bool = False
+    protect_hostname: bool = False
+    lock_personality: bool = False
+    memory_deny_write_execute: bool = False
+    no_new_privileges: bool = False
+    restrict_realtime: bool = False
+    restrict_suid_sgid: bool = False
+    protect_home: str | None = None
+    protect_system: str | None = None
+    protect_proc: str | None = None
+    proc_subset: str | None = None
+    keyring_mode: str | None = None
+    umask: int = 0o002
+    capability_bounding_set: int = names.CAP_ALL
+    ambient_capabilities: int = 0
+    system_call_filter_allow_list: bool = False
+    system_call_filter: frozenset[str] = frozenset()
+    system_call_architectures: frozenset[str] = frozenset()
+    restrict_namespaces: int = names.NAMESPACE_FLAGS_INITIAL
+    restrict_address_family_inet: bool = False
+    restrict_address_family_unix: bool = False
+    restrict_address_family_netlink: bool = False
+    restrict_address_family_packet: bool = False
+    restrict_address_family_other: bool = False
+    root_directory: str | None = None
+    root_image: str | None = None
+    notify_access: str | None = None
+    delegate: bool = False
+    device_policy: str | None = None
+    device_allow: tuple[str, ...] = ()
+    ip_address_deny_all: bool = False
+    ip_address_allow_localhost: bool = False
+    ip_address_allow_other: bool = False
+    ip_filters_custom_ingress: bool = False
+    ip_filters_custom_egress: bool = False
+    origins: dict[str, Location] = field(default_factory=dict, compare=False)
+
+    @property
+    def runs_privileged(self) -> bool:
+        """security_info_runs_privileged(): root, or no user and no DynamicUser=."""
+        if self.user in ("0", "root"):
+            return True
+        if self.dynamic_user:
+            return False
+        return not self.user
+
+
+def user_from_unit_name(unit: str) -> str:
+    """The user DynamicUser= picks when User= is unset: the unit-name prefix if it is a valid name."""
+    prefix = unitname.prefix_of(unit)
+    if _valid_user_name_strict(prefix):
+        return prefix
+    # systemd uses a keyed siphash here; any "_du"-prefixed name scores the same.
+    return "_du" + hashlib.sha256(prefix.encode()).hexdigest()[:16]
+
+
+def _valid_user_name_strict(name: str) -> bool:
+    if not name or not (name[0].isascii() and (name[0].isalpha() or name[0] == "_")):
+        return False
+    if len(name) > 31:  # utmp's UT_NAMESIZE - 1
+        return False
+    return all(c.isascii() and (c.isalnum() or c in "_-") for c in name[1:])
+
+
+def _address_family_flags(state: UnitState) -> dict[str, bool]:
+    allow = state.address_families_allow_list
+    flags = dict.fromkeys(("inet", "unix", "netlink", "packet", "other"), allow)
+    af = names.ADDRESS_FAMILIES
+    for family in state.address_families or ():
+        if family == 0:
+            continue
+        if family in (af["AF_INET"], af["AF_INET6"]):
+            flags["inet"] = not allow
+        elif family == af["AF_UNIX"]:
+            flags["unix"] = not allow
+        elif family == af["AF_NETLINK"]:
+            flags["netlink"] = not allow
+        elif family == af["AF_PACKET"]:
+            flags["packet"] = not allow
+        else:
+            flags["other"] = not allow
+    return flags
+
+
+def _syscall_set(state: UnitState) -> frozenset[str]:
+    """Names the analyzer sees; in an allow list, `~name:errno` entries count as not allowed."""
+    if state.syscall_filter is None:
+        return frozenset()
+    return frozenset(
+        name
+        for name, errno in state.syscall_filter.items()
+        if not (state.syscall_allow_list and errno >= 0)
+        and (name in syscalls.NATIVE or name in syscalls.KNOWN_NON_NATIVE)
+    )
+
+
+def build_info(state: UnitState, unit: str) -> SecurityInfo:
+    """Apply unit_patch_contexts()'s implications, then copy what the analyzer reads."""
+    origins = dict(state.origins)
+    has_exec = state.unit_type in _EXEC_TYPES
+    has_cgroup = state.unit_type in _CGROUP_TYPES
+    if not has_exec:
+        # No ExecContext: systemd-analyze keeps security_info_new()'s defaults (root, umask 0002...).
+        return SecurityInfo(
+            unit=unit,
+            unit_type=state.unit_type,
+            default_dependencies=state.default_dependencies,
+            device_policy="auto" if has_cgroup else None,
+            delegate=state.delegate if has_cgroup else False,
+            origins=origins,
+        )
+
+    bounding = state.capability_bounding_set
+    removals = (
+        ("private_devices", ("CAP_MKNOD", "CAP_SYS_RAWIO")),
+        ("protect_kernel_modules", ("CAP_SYS_MODULE",)),
+        ("protect_kernel_logs", ("CAP_SYSLOG",)),
+        ("protect_clock", ("CAP_SYS_TIME", "CAP_WAKE_ALARM")),
+    )
+    for attr, caps in removals:
+        if getattr(state, attr):
+            for cap in caps:
+                if bounding & (1 << _CAP[cap]):
+                    origins["capability_bounding_set"] = origins[attr]
+                bounding &= ~(1 << _CAP[cap])
+
+    user = state.user
+    private_tmp, remove_ipc = state.private_tmp, state.remove_ipc
+    protect_system, protect_home = state.protect_system, state.protect_home
+    no_new_privileges, restrict_suid_sgid = state.no_new_privileges, state.restrict_suid_sgid
+    if state.dynamic_user:
+        dyn = origins["dynamic_user"]
+        if user is None:
+            user = user_from_unit_name(unit)
+            origins["user"] = dyn
+        private_tmp = remove_ipc = no_new_privileges = restrict_suid_sgid = True
+        protect_system = "strict"
+        for attr in ("private_tmp", "remove_ipc", "no_new_privileges", "restrict_suid_sgid", "protect_system"):
+            origins[attr] = dyn
+        if protect_home == "no":
+            protect_home = "read-only"
+            origins["protect_home"] = dyn
+
+    device_policy = state.device_policy
+    device_allow = list(state.device_allow)
+    if has_cgroup:
+        if state.private_devices and device_policy == "auto":
+            device_policy = "closed"
+            origins["device_policy"] = origins["private_devices"]
+        if device_policy != "auto" or device_allow:
+            # These implicit entries are prepended in this order, so the newest shows first.
+            if state.root_image or state.mount_images:
+                for entry in ("/dev/loop-control:rw", "/dev/mapper/control:rw"):
+                    device_allow.insert(0, entry)
+                for entry in ("block-loop:rwm", "block-blkext:rwm", "block-device-mapper:rwm"):
+                    device_allow.insert(0, entry)
+            if state.protect_clock:
+                device_allow.insert(0, "char-rtc:r")
+                origins.setdefault("device_allow", origins["protect_clock"])
+            encrypted = any(state.load_credentials.values()) or any(state.set_credentials.values())
+            if encrypted:
+                device_allow.insert(0, "/dev/tpmrm0:rw")
+
+    allow = state.ip_address_allow
+    flags = _address_family_flags(state)
+    return SecurityInfo(
+        unit=unit,
+        unit_type=state.unit_type,
+        default_dependencies=state.default_dependencies,
+        user=user,
+        supplementary_groups=tuple(state.supplementary_groups),
+        dynamic_user=state.dynamic_user,
+        remove_ipc=remove_ipc,
+        private_devices=state.private_devices,
+        private_mounts=state.private_mounts,
+        private_network=state.private_network,
+        private_tmp=private_tmp,
+        private_users=state.private_users,
+        protect_control_groups=state.protect_control_groups,
+        protect_kernel_modules=state.protect_kernel_modules,
+        protect_kernel_tunables=state.protect_kernel_tunables,
+        protect_kernel_logs=state.protect_kernel_logs,
+        protect_clock=state.protect_clock,
+        protect_hostname=state.protect_hostname,
+        lock_personality=state.lock_personality,
+        memory_deny_write_execute=state.memory_deny_write_execute,
+        no_new_privileges=no_new_privileges,
+        restrict_realtime=state.restrict_realtime,
+        restrict_suid_sgid=restrict_suid_sgid,
+        protect_home=protect_home,
+        protect_system=protect_system,
+        protect_proc=state.protect_proc,
+        proc_subset=state.proc_subset,
+        keyring_mode=state.keyring_mode,
+        umask=state.umask,
+        capability_bounding_set=bounding,
+        ambient_capabilities=state.ambient_capabilities,
+        system_call_filter_allow_list=state.syscall_allow_list,
+        system_call_filter=_syscall_set(state),
+        system_call_architectures=frozenset(state.syscall_archs),
+        restrict_namespaces=state.restrict_namespaces,
+        restrict_address_family_inet=flags["inet"],
+        restrict_address_family_unix=flags["unix"],
+        restrict_address_family_netlink=flags["netlink"],
+        restrict_address_family_packet=flags["packet"],
+        restrict_address_family_other=flags["other"],
+        root_directory=state.root_directory,
+        root_image=state.root_image,
+        notify_access=state.notify_access,
+        delegate=state.delegate if has_cgroup else False,
+        device_policy=device_policy if has_cgroup else None,
+        device_allow=tuple(device_allow),
+        ip_address_deny_all=(4, 0, 0) in state.ip_address_deny and (6, 0, 0) in state.ip_address_deny,
+        ip_address_allow_localhost=any(_is_localhost(p) for p in allow),
+        ip_address_allow_other=any(not _is_localhost(p) for p in allow),
+        ip_filters_custom_ingress=bool(state.ip_filters_ingress),
+        ip_filters_custom_egress=bool(state.ip_filters_egress),
+        origins=origins,
+    )
+
+
+def _is_localhost(prefix: tuple[int, int, int]) -> bool:
+    version, _, addr = prefix
+    return (addr >> 24) == 127 if version == 4 else addr == 1
+
+
+# Keep the strict-name helper and the relaxed one side by side for readers of user_from_unit_name().
+__all__ = ["SecurityInfo", "build_info", "user_from_unit_name", "valid_user_name_relaxed"]

@@ -1,0 +1,151 @@
+"""From assessments to systemd-analyze's numbers: integer arithmetic in tenths, ratings, row order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from unitgate.analysis import CheckResult
+from unitgate.model import Location
+from unitgate.security.checks import CHECKS, Check
+from unitgate.security.info import SecurityInfo
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rating:
+    minimum: int  # tenths
+    name: str
+    glyph: str
+    ascii_glyph: str
+
+
+# systemd's badness_table: the first row whose minimum is <= the exposure wins.
+RATINGS = (
+    Rating(100, "DANGEROUS", "🤢", ":-["),
+    Rating(90, "UNSAFE", "😨", ":-{"),
+    Rating(75, "EXPOSED", "🙁", ":-("),
+    Rating(50, "MEDIUM", "😐", ":-|"),
+    Rating(10, "OK", "🙂", ":-)"),
+    Rating(1, "SAFE", "😀", ":-}"),
+    Rating(0, "PERFECT", "😇", ":-]"),
+)
+NA_DESCRIPTION_DEFAULT_DEPS = "Service runs in special boot phase, option is not appropriate"
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def rating_for(exposure: int) -> Rating:
+    return next(r for r in RATINGS if exposure >= r.minimum)
+
+
+def format_tenths(value: int) -> str:
+    return f"{value // 10}.{value % 10}"
+
+
+@dataclass(frozen=True)
+class _Row:
+    check: Check
+    badness: int | None
+    description: str | None
+    source: Location | None
+
+
+def _assess(check: Check, info: SecurityInfo) -> _Row:
+    if check.default_dependencies_only and not info.default_dependencies:
+        return _Row(check, None, NA_DESCRIPTION_DEFAULT_DEPS, info.origins.get("default_dependencies"))
+    a = check.assess(check, info)
+    if a.badness is None:
+        description = check.description_na
+    elif a.badness == check.range:
+        description = check.description_bad
+    elif a.badness == 0:
+        description = check.description_good
+    else:
+        description = None
+    if a.description is not None:
+        description = a.description
+    source = info.origins.get(a.decided_by) if a.decided_by else None
+    return _Row(check, a.badness, description, source)
+
+
+def score(info: SecurityInfo, checks: Sequence[Check] = CHECKS) -> tuple[int, tuple[CheckResult, ...]]:
+    """The overall exposure (tenths) and the rows in systemd-analyze's printed order."""
+    rows = [_assess(c, info) for c in checks]
+    badness_sum = weight_sum = 0
+    for r in rows:
+        if r.badness is not None:
+            badness_sum += ceil_div(r.badness * r.check.weight, r.check.range)
+            weight_sum += r.check.weight
+    exposure = ceil_div(badness_sum * 100, weight_sum)
+    results = [
+        CheckResult(
+            name=r.check.name,
+            json_field=r.check.json_field,
+            weight=r.check.weight,
+            range=r.check.range,
+            badness=r.badness,
+            exposure=None
+            if not r.badness
+            else ceil_div(ceil_div(r.badness * r.check.weight * 100, r.check.range), weight_sum),
+            description=r.description,
+            directives=r.check.directives,
+            source=r.source,
+        )
+        for r in rows
+    ]
+    return exposure, tuple(_printed_order(results))
+
+
+def _printed_order(rows: list[CheckResult]) -> list[CheckResult]:
+    """Sort as systemd's table does: description descending, then name; see _row_compare."""
+    indexed = list(enumerate(rows))
+
+    def compare(a: tuple[int, CheckResult], b: tuple[int, CheckResult]) -> int:
+        return _row_compare(a[0], a[1], b[0], b[1])
+
+    return [row for _, row in glibc_msort(indexed, compare)]
+
+
+def _cmp(x: T, y: T) -> int:
+    return (x > y) - (x < y)  # type: ignore[operator]
+
+
+def _row_compare(ia: int, a: CheckResult, ib: int, b: CheckResult) -> int:
+    """format-table.c's comparator. A missing description is an EMPTY cell: cells of different types
+    (and two EMPTY cells) compare by insertion index, and the description column is reversed."""
+    if a.description is not None and b.description is not None:
+        r = _cmp(a.description.encode(), b.description.encode())
+    else:
+        r = _cmp(ia, ib)
+    if r:
+        return -r
+    r = _cmp(a.name.encode(), b.name.encode())
+    return r if r else _cmp(ia, ib)
+
+
+def glibc_msort(items: list[T], compare: Callable[[T, T], int]) -> list[T]:
+    """glibc's qsort_r merge sort (n1 = n/2, left element wins ties), so that an inconsistent
+    comparator gives the same order systemd-analyze prints."""
+    n = len(items)
+    if n <= 1:
+        return list(items)
+    n1 = n // 2
+    left = glibc_msort(items[:n1], compare)
+    right = glibc_msort(items[n1:], compare)
+    out: list[T] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if compare(left[i], right[j]) <= 0:
+            out.append(left[i])
+            i += 1
+        else:
+            out.append(right[j])
+            j += 1
+    out += left[i:]
+    out += right[j:]
+    return out

@@ -1,0 +1,1 @@
+"""Built-in policies, shipped inside the wheel."""

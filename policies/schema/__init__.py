@@ -1,0 +1,1 @@
+"""JSON Schemas for the policy file format."""
