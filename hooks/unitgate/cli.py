@@ -52,12 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(ns: argparse.Namespace) -> int:
     # Imported lazily so `unitgate explain` never pays for the gate's imports and vice versa.
     if ns.command == "explain":
-        from unitgate import explain
+        from unitgate.explain import run as run_explain
 
-        return explain.run(ns)
-    from unitgate import gate
+        return run_explain(ns)
+    from unitgate.gate import run as run_check
 
-    return gate.run(ns)
+    return run_check(ns)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never show a traceback
+    except Exception as exc:
         print(f"unitgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("unitgate: please report this, with the file that caused it", file=sys.stderr)
         return EXIT_ERROR

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unitgate.analysis import LoadState, Setting, UnitAnalysis
+from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
 from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
@@ -26,6 +26,7 @@ MASKED = "UG-UNIT-MASKED"
 SHADOWED = "UG-INPUT-SHADOWED"
 NUL_BYTES = "UG-INPUT-NUL"
 NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"
+_TYPE_SECTION = {t: t.capitalize() for t in ("service", "socket", "mount", "swap", "timer", "path", "slice")}
 QUADLET_SUFFIXES = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
 
 
@@ -167,7 +168,7 @@ def load_unit(target: Target) -> UnitAnalysis:
     applied: list[Assignment] = []
     section_lines: dict[tuple[str, str], int] = {}
 
-    for index, (path, display) in enumerate(zip(files, shown)):
+    for index, (path, display) in enumerate(zip(files, shown, strict=True)):
         main = index == 0
         data = read_file(path)
         if isinstance(data, Diagnostic):
@@ -193,9 +194,15 @@ def load_unit(target: Target) -> UnitAnalysis:
             diags.extend(outcome.diagnostics)
             if outcome.fatal:
                 if main:
-                    return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)
+                    failed = LoadState.ERROR if outcome.error else LoadState.BAD_SETTING
+                    return result(failed, shown, section_lines=section_lines)
                 diags.append(
-                    Diagnostic(a.location, "the rest of this drop-in is ignored", Severity.WARNING, "UG-DROPIN-STOPPED")
+                    Diagnostic(
+                        a.location,
+                        "the rest of this drop-in is ignored",
+                        Severity.WARNING,
+                        "UG-DROPIN-STOPPED",
+                    )
                 )
                 break
             applied.append(a)
@@ -204,16 +211,21 @@ def load_unit(target: Target) -> UnitAnalysis:
                 return result(LoadState.ERROR, shown, section_lines=section_lines)
             diags.append(
                 Diagnostic(
-                    parsed.fatal.location, "the rest of this drop-in is ignored", Severity.WARNING, "UG-DROPIN-STOPPED"
+                    parsed.fatal.location,
+                    "the rest of this drop-in is ignored",
+                    Severity.WARNING,
+                    "UG-DROPIN-STOPPED",
                 )
             )
 
+    header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
     if unit_type == "service":
-        header = section_lines.get((shown[0], "Service"), 1)
         refusal = settings.verify_service(state, Location(shown[0], header))
-        if refusal is not None:
-            diags.append(refusal)
-            return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)
+    else:
+        refusal = settings.verify_other(unit_type, applied, Location(shown[0], header))
+    if refusal is not None:
+        diags.append(refusal)
+        return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)
 
     info = build_info(state, unit)
     exposure, checks = score(info)
@@ -223,21 +235,6 @@ def load_unit(target: Target) -> UnitAnalysis:
         exposure=exposure,
         rating=rating_for(exposure).name,
         checks=checks,
-        settings=merged_settings(applied),
+        assignments=tuple(applied),
         section_lines=section_lines,
     )
-
-
-def merged_settings(applied: Sequence[Assignment]) -> dict[str, Setting]:
-    """Per directive, the assignments still in effect: an empty value resets what came before."""
-    grouped: dict[str, list[Assignment]] = {}
-    for a in applied:
-        key = f"{a.section}.{a.key}"
-        if a.value == "":
-            grouped[key] = [a]
-        else:
-            grouped.setdefault(key, []).append(a)
-    return {
-        k: Setting(v[0].section, v[0].key, tuple(x for x in v if x.value != "" or len(v) == 1))
-        for k, v in grouped.items()
-    }

@@ -6,6 +6,7 @@ decide anything. A rule's id never changes meaning: a retired rule keeps its row
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -102,6 +103,14 @@ RULES: tuple[Rule, ...] = (
         man="systemd.unit",
     ),
     Rule(
+        "UG305",
+        "file-shadowed",
+        Level.WARNING,
+        "The changed unit file is not the one systemd loads: another file of the same name comes first.",
+        "Change the file systemd loads, or remove the one that shadows this file.",
+        man="systemd.unit",
+    ),
+    Rule(
         "UG401",
         "suppression-without-reason",
         Level.ERROR,
@@ -139,14 +148,50 @@ MAN_BASE = "https://www.freedesktop.org/software/systemd/man/"
 
 # Directives documented outside systemd.exec(5); everything else in [Service] is in systemd.exec(5).
 _RESOURCE_CONTROL = frozenset(
-    "Delegate DeviceAllow DevicePolicy IPAddressAllow IPAddressDeny IPIngressFilterPath IPEgressFilterPath "
-    "RestrictNetworkInterfaces SocketBindAllow SocketBindDeny ManagedOOMSwap Slice".split()
+    [
+        "Delegate",
+        "DeviceAllow",
+        "DevicePolicy",
+        "IPAddressAllow",
+        "IPAddressDeny",
+        "IPIngressFilterPath",
+        "IPEgressFilterPath",
+        "RestrictNetworkInterfaces",
+        "SocketBindAllow",
+        "SocketBindDeny",
+        "ManagedOOMSwap",
+        "Slice",
+    ]
 )
 _SERVICE = frozenset(
-    "Type ExitType RemainAfterExit GuessMainPID PIDFile BusName ExecStart ExecStartPre ExecStartPost "
-    "ExecCondition ExecReload ExecStop ExecStopPost RestartSec TimeoutStartSec TimeoutStopSec "
-    "TimeoutAbortSec TimeoutSec RuntimeMaxSec WatchdogSec Restart SuccessExitStatus NotifyAccess "
-    "Sockets FileDescriptorStoreMax OOMPolicy".split()
+    [
+        "Type",
+        "ExitType",
+        "RemainAfterExit",
+        "GuessMainPID",
+        "PIDFile",
+        "BusName",
+        "ExecStart",
+        "ExecStartPre",
+        "ExecStartPost",
+        "ExecCondition",
+        "ExecReload",
+        "ExecStop",
+        "ExecStopPost",
+        "RestartSec",
+        "TimeoutStartSec",
+        "TimeoutStopSec",
+        "TimeoutAbortSec",
+        "TimeoutSec",
+        "RuntimeMaxSec",
+        "WatchdogSec",
+        "Restart",
+        "SuccessExitStatus",
+        "NotifyAccess",
+        "Sockets",
+        "FileDescriptorStoreMax",
+        "OOMPolicy",
+    ]
 )
 
 
@@ -219,11 +264,11 @@ class RunInfo:
     suppressed: int = 0  # findings silenced by a suppression
 
 
-def blocking(findings: tuple[Finding, ...] | list[Finding]) -> bool:
+def blocking(findings: Sequence[Finding]) -> bool:
     return any(f.effective_level.blocks for f in findings)
 
 
-def counts(findings: tuple[Finding, ...] | list[Finding]) -> dict[Level, int]:
+def counts(findings: Sequence[Finding]) -> dict[Level, int]:
     result = dict.fromkeys(Level, 0)
     for finding in findings:
         result[finding.effective_level] += 1

@@ -37,6 +37,10 @@ from unitgate.policy import (
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 QUADLET_SUFFIXES = (".container", ".pod", ".kube", ".network", ".volume", ".build", ".image")
+# Diagnostic codes of the engine (unitgate.engine) that the gate treats specially.
+NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a quadlet file, before quadlet support: UG901
+SHADOWED = "UG-INPUT-SHADOWED"  # the given file is not the one systemd loads: UG305
+INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})  # exit 2
 MAX_SUGGESTIONS = 5
 
 
@@ -53,12 +57,28 @@ CAP_ALL = (1 << 64) - 1
 # Directives holding a list that later lines extend: a policy value matches when all its words are in it.
 LIST_DIRECTIVES = frozenset(
     f"Service.{name}"
-    for name in (
-        "SystemCallFilter SystemCallArchitectures RestrictAddressFamilies ReadWritePaths ReadOnlyPaths "
-        "InaccessiblePaths ExecPaths NoExecPaths IPAddressDeny IPAddressAllow DeviceAllow "
-        "SupplementaryGroups BindPaths BindReadOnlyPaths TemporaryFileSystem RestrictFileSystems "
-        "RestrictNetworkInterfaces SocketBindAllow SocketBindDeny Environment"
-    ).split()
+    for name in [
+        "SystemCallFilter",
+        "SystemCallArchitectures",
+        "RestrictAddressFamilies",
+        "ReadWritePaths",
+        "ReadOnlyPaths",
+        "InaccessiblePaths",
+        "ExecPaths",
+        "NoExecPaths",
+        "IPAddressDeny",
+        "IPAddressAllow",
+        "DeviceAllow",
+        "SupplementaryGroups",
+        "BindPaths",
+        "BindReadOnlyPaths",
+        "TemporaryFileSystem",
+        "RestrictFileSystems",
+        "RestrictNetworkInterfaces",
+        "SocketBindAllow",
+        "SocketBindDeny",
+        "Environment",
+    ]
 )
 _NO_BOOLEAN_SPELLING = frozenset({"Service.User", "Service.Group", "Service.UMask"})
 
@@ -74,12 +94,27 @@ _DEFAULTS: Mapping[str, str] = {
     "Service.NotifyAccess": "none",
     **{
         f"Service.{name}": "no"
-        for name in (
-            "PrivateDevices PrivateMounts PrivateNetwork PrivateTmp PrivateUsers ProtectControlGroups "
-            "ProtectKernelModules ProtectKernelTunables ProtectKernelLogs ProtectClock ProtectHostname "
-            "LockPersonality MemoryDenyWriteExecute NoNewPrivileges RemoveIPC Delegate RestrictRealtime "
-            "RestrictSUIDSGID DynamicUser"
-        ).split()
+        for name in [
+            "PrivateDevices",
+            "PrivateMounts",
+            "PrivateNetwork",
+            "PrivateTmp",
+            "PrivateUsers",
+            "ProtectControlGroups",
+            "ProtectKernelModules",
+            "ProtectKernelTunables",
+            "ProtectKernelLogs",
+            "ProtectClock",
+            "ProtectHostname",
+            "LockPersonality",
+            "MemoryDenyWriteExecute",
+            "NoNewPrivileges",
+            "RemoveIPC",
+            "Delegate",
+            "RestrictRealtime",
+            "RestrictSUIDSGID",
+            "DynamicUser",
+        ]
     },
 }
 
@@ -296,10 +331,15 @@ def _load_findings(analysis: UnitAnalysis) -> list[Finding]:
         ]
     findings = [_diagnostic_finding(unit, d) for d in analysis.diagnostics if d.severity is not Severity.INFO]
     refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
-    if refused and not any(f.rule == "UG301" for f in findings):
+    if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
         where = analysis.fragment or analysis.path
         findings.append(
-            Finding("UG301", Location(where, 1), f"systemd would refuse to load {unit} ({analysis.state.value})", unit)
+            Finding(
+                "UG301",
+                Location(where, 1),
+                f"systemd would refuse to load {unit} ({analysis.state.value})",
+                unit,
+            )
         )
     if analysis.model.startswith("quadlet"):
         findings.append(
@@ -315,9 +355,21 @@ def _load_findings(analysis: UnitAnalysis) -> list[Finding]:
 
 
 def _diagnostic_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    if diagnostic.code == NOT_SUPPORTED:
+        return Finding(
+            "UG901",
+            diagnostic.location,
+            f"{diagnostic.message}: not checked by unitgate {__version__}; "
+            "exclude it from the hook until a release supports it",
+            unit,
+        )
+    if diagnostic.code == SHADOWED:
+        return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
     if diagnostic.severity is Severity.ERROR:
         return Finding("UG301", diagnostic.location, f"systemd would refuse this: {diagnostic.message}", unit)
-    return Finding("UG304", diagnostic.location, f"systemd would ignore this line: {diagnostic.message}", unit)
+    return Finding(
+        "UG304", diagnostic.location, f"systemd would ignore this line: {diagnostic.message}", unit
+    )
 
 
 def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
@@ -465,7 +517,11 @@ def _forbid(ctx: Context, key: str, value: Value) -> list[Finding]:
     fix = (
         "set User= to an unprivileged user, or DynamicUser=yes"
         if key == "Service.User"
-        else (f"write {name}={'no' if value else 'yes'}" if isinstance(value, bool) else "change or remove this line")
+        else (
+            f"write {name}={'no' if value else 'yes'}"
+            if isinstance(value, bool)
+            else "change or remove this line"
+        )
     )
     implied = f" (implied by {eff.implied_by})" if eff.implied_by else ""
     return [
@@ -499,7 +555,7 @@ def _forbid_capabilities(ctx: Context, key: str, value: Value) -> list[Finding]:
                 "UG103",
                 ctx.changed_header,
                 f"{ctx.unit}: {name}= is not set, so the service keeps {names}, which the policy forbids: "
-                f"write {name}=~{names} in [Service]",
+                f"write {name}= listing only the capabilities the service needs (empty for none)",
                 ctx.unit,
                 name,
             )
@@ -522,7 +578,9 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def score(checks: Iterable[CheckResult], excluded: frozenset[str] = frozenset(), fixed: frozenset[str] = frozenset()) -> int:
+def score(
+    checks: Iterable[CheckResult], excluded: frozenset[str] = frozenset(), fixed: frozenset[str] = frozenset()
+) -> int:
     """systemd-analyze's exposure (0-100, i.e. tenths), with `excluded` checks left out (weight 0)
     and `fixed` checks counted as good."""
     badness_sum = weight_sum = 0
@@ -548,8 +606,12 @@ _CAP_GROUPS: Mapping[str, str] = {
     "CapabilityBoundingSet_CAP_AUDIT": "CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_AUDIT_WRITE",
     "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE": "CAP_SYS_NICE CAP_SYS_RESOURCE",
     "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP": "CAP_CHOWN CAP_FSETID CAP_SETFCAP",
-    "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER": "CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_IPC_OWNER",
-    "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)": "CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW",
+    "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER": (
+        "CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_IPC_OWNER"
+    ),
+    "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)": (
+        "CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW"
+    ),
     "CapabilityBoundingSet_CAP_MAC": "CAP_MAC_ADMIN CAP_MAC_OVERRIDE",
 }
 _FIXES: Mapping[str, str] = {
@@ -592,23 +654,41 @@ def check_fix(check: CheckResult) -> str:
     return f"{check.name.rstrip('=')}=yes"
 
 
-def savings(checks: Sequence[CheckResult], excluded: frozenset[str], target: int) -> list[tuple[CheckResult, int]]:
-    """Greedily, the checks whose fixing lowers the score most, until it is at or below `target`:
-    each with the tenths it saves at that step. Ties keep systemd's order."""
-    candidates = [
-        c for c in checks if c.badness and canonical_check(c.json_field) not in excluded
-    ]
+def _contribution(check: CheckResult) -> int:
+    return _ceil_div((check.badness or 0) * check.weight, check.range)
+
+
+def _weight_sum(checks: Sequence[CheckResult], excluded: frozenset[str]) -> int:
+    return sum(
+        c.weight for c in checks if c.badness is not None and canonical_check(c.json_field) not in excluded
+    )
+
+
+def savings(
+    checks: Sequence[CheckResult], excluded: frozenset[str], target: int
+) -> list[tuple[CheckResult, int]]:
+    """The checks whose fixing lowers the score most, biggest first (ties in systemd's order), until
+    the score is at or below `target`: each with the score once it and every check before it are fixed."""
+    candidates = sorted(
+        (c for c in checks if c.badness and canonical_check(c.json_field) not in excluded),
+        key=lambda c: -_contribution(c),
+    )
     fixed: frozenset[str] = frozenset()
-    current = score(checks, excluded)
     chosen: list[tuple[CheckResult, int]] = []
-    while current > target and candidates:
-        best = min(candidates, key=lambda c: score(checks, excluded, fixed | {c.json_field}))
-        after = score(checks, excluded, fixed | {best.json_field})
-        chosen.append((best, current - after))
-        fixed |= {best.json_field}
-        candidates.remove(best)
-        current = after
+    current = score(checks, excluded)
+    for check in candidates:
+        if current <= target:
+            break
+        fixed |= {check.json_field}
+        current = score(checks, excluded, fixed)
+        chosen.append((check, current))
     return chosen
+
+
+def _saved(check: CheckResult, checks: Sequence[CheckResult], excluded: frozenset[str]) -> str:
+    """What fixing one check alone is worth, in exposure points (nearest tenth; "<0.1" when less)."""
+    tenth = round(_contribution(check) * 100 / max(_weight_sum(checks, excluded), 1))
+    return f"-{tenths(tenth)}" if tenth else "-<0.1"
 
 
 def _exposure(ctx: Context) -> list[Finding]:
@@ -616,10 +696,11 @@ def _exposure(ctx: Context) -> list[Finding]:
     exposure = unit_exposure(ctx.analysis, ctx.policy)
     if maximum is None or exposure is None or exposure <= maximum:
         return []
-    steps = savings(ctx.analysis.checks, ctx.policy.exclude_checks, maximum)
+    checks, excluded = ctx.analysis.checks, ctx.policy.exclude_checks
+    steps = savings(checks, excluded, maximum)
     shown = steps[:MAX_SUGGESTIONS]
-    items = ", ".join(f"{check_fix(c)} (-{tenths(saved)})" for c, saved in shown)
-    reached = exposure - sum(saved for _, saved in shown)
+    items = ", ".join(f"{check_fix(c)} ({_saved(c, checks, excluded)})" for c, _ in shown)
+    reached = shown[-1][1] if shown else exposure
     if not steps:
         advice = "run `unitgate explain` to see every check"
     elif len(steps) <= MAX_SUGGESTIONS:
@@ -629,12 +710,13 @@ def _exposure(ctx: Context) -> list[Finding]:
             f"the biggest savings are {items}, bringing it to {tenths(reached)}; "
             f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
         )
-    excluded = f" (without {', '.join(sorted(ctx.policy.exclude_checks))})" if ctx.policy.exclude_checks else ""
+    without = f" (without {', '.join(sorted(excluded))})" if excluded else ""
     return [
         Finding(
             "UG201",
             ctx.unit_header,
-            f"{ctx.unit}: exposure {tenths(exposure)}{excluded} is above the maximum {tenths(maximum)}: {advice}",
+            f"{ctx.unit}: exposure {tenths(exposure)}{without} is above the maximum "
+            f"{tenths(maximum)}: {advice}",
             ctx.unit,
         )
     ]
@@ -659,7 +741,9 @@ class Result:
 
 def is_quadlet(path: str) -> bool:
     p = Path(path)
-    return p.suffix in QUADLET_SUFFIXES or (p.parent.suffix == ".d" and Path(p.parent.stem).suffix in QUADLET_SUFFIXES)
+    return p.suffix in QUADLET_SUFFIXES or (
+        p.parent.suffix == ".d" and Path(p.parent.stem).suffix in QUADLET_SUFFIXES
+    )
 
 
 def _default_analyzer(paths: Sequence[str]) -> list[UnitAnalysis]:
@@ -704,6 +788,10 @@ def check(
                 for p in quadlet_paths
             ]
 
+    for analysis in analyses:
+        for diagnostic in analysis.diagnostics:
+            if diagnostic.code in INPUT_ERRORS:
+                raise UnitInputError(diagnostic.location, diagnostic.message)
     findings: list[Finding] = list(unsupported)
     summaries: list[UnitSummary] = []
     sources_of: dict[str, tuple[str, ...]] = {}

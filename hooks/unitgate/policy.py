@@ -19,12 +19,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 POLICY_VERSION = 1
 SCORINGS = ("systemd-252",)
@@ -35,17 +35,52 @@ SCHEMA_FILE = f"policy-v{POLICY_VERSION}.schema.json"
 RULE_IDS_PATTERN = "UG"
 
 # A value as written in the policy: true/false, a string, or a list of strings (kept as a tuple).
-Value = Union[bool, str, tuple[str, ...]]
+Value = bool | str | tuple[str, ...]
 
 # systemd's capability names, by number (linux/capability.h; CAP_CHECKPOINT_RESTORE is 40).
 CAPABILITIES: tuple[str, ...] = (
-    "CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_FSETID CAP_KILL CAP_SETGID CAP_SETUID "
-    "CAP_SETPCAP CAP_LINUX_IMMUTABLE CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_ADMIN CAP_NET_RAW "
-    "CAP_IPC_LOCK CAP_IPC_OWNER CAP_SYS_MODULE CAP_SYS_RAWIO CAP_SYS_CHROOT CAP_SYS_PTRACE CAP_SYS_PACCT "
-    "CAP_SYS_ADMIN CAP_SYS_BOOT CAP_SYS_NICE CAP_SYS_RESOURCE CAP_SYS_TIME CAP_SYS_TTY_CONFIG CAP_MKNOD "
-    "CAP_LEASE CAP_AUDIT_WRITE CAP_AUDIT_CONTROL CAP_SETFCAP CAP_MAC_OVERRIDE CAP_MAC_ADMIN CAP_SYSLOG "
-    "CAP_WAKE_ALARM CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE"
-).split()
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+)
 CAPABILITY_DIRECTIVES = frozenset({"Service.CapabilityBoundingSet", "Service.AmbientCapabilities"})
 
 # systemd-analyze's check ids (json_field), v252-v262. systemd spells one with a stray ")"; both
@@ -232,7 +267,8 @@ def default_policy() -> Policy:
 
 def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return data
     except UnicodeDecodeError as exc:
         raise PolicyError(shown, f"not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -310,7 +346,7 @@ def _tenths(value: float | int | None) -> int | None:
 
 
 def _value(value: Any) -> Value:
-    return tuple(value) if isinstance(value, list) else value  # type: ignore[no-any-return]
+    return tuple(value) if isinstance(value, list) else value  # type: ignore[no-any-return,unused-ignore]
 
 
 def _directives(table: Mapping[str, Any]) -> dict[str, Value]:
@@ -366,7 +402,7 @@ def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
 def _value_problem(key: str, value: Value, table: str) -> str | None:
     if key in CAPABILITY_DIRECTIVES:
         if isinstance(value, bool):
-            return "a capability set takes capability names (\"CAP_NET_RAW\"), not true/false"
+            return 'a capability set takes capability names ("CAP_NET_RAW"), not true/false'
         names = value.split() if isinstance(value, str) else list(value)
         unknown = [n for n in names if n.upper() not in CAPABILITIES]
         if unknown:
@@ -379,11 +415,12 @@ def _value_problem(key: str, value: Value, table: str) -> str | None:
 def _validate_schema(data: Mapping[str, Any], origin: str, prefix: str) -> None:
     schema_text = resources.files("unitgate.policies.schema").joinpath(SCHEMA_FILE).read_bytes()
     digest = hashlib.sha256(schema_text + b"\0" + json.dumps(data, sort_keys=True, default=str).encode())
-    marker = _cache_dir() / "policy-valid" / digest.hexdigest() if _cache_dir() else None
+    cache = _cache_dir()
+    marker = cache / "policy-valid" / digest.hexdigest() if cache else None
     if marker is not None and marker.exists():
         return
     # Imported here: jsonschema costs ~70 ms, paid only when a policy's content is new to this machine.
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     validator = jsonschema.Draft202012Validator(json.loads(schema_text))
     error = jsonschema.exceptions.best_match(validator.iter_errors(_jsonable(data)))
@@ -455,7 +492,9 @@ class Finder:
     def for_path(self, path: str) -> Policy:
         source = self.source_for(Path(os.path.abspath(path)).parent)
         if source not in self._loaded:
-            self._loaded[source] = default_policy() if source is None else load_file(source, display=self._show(source))
+            self._loaded[source] = (
+                default_policy() if source is None else load_file(source, display=self._show(source))
+            )
         return self._loaded[source]
 
     def source_for(self, directory: Path) -> Path | None:

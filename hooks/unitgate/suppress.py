@@ -149,7 +149,12 @@ def apply(
     for finding in findings:
         files = sources_of.get(finding.unit or "", ()) or (finding.location.path,)
         candidates = [s for s in by_file.get(finding.location.path, ()) if not s.file_wide]
-        candidates += [s for f in dict.fromkeys((*files, finding.location.path)) for s in by_file.get(f, ()) if s.file_wide]
+        candidates += [
+            s
+            for f in dict.fromkeys((*files, finding.location.path))
+            for s in by_file.get(f, ())
+            if s.file_wide
+        ]
         hits = [s for s in candidates if s.matches(finding)]
         if hits:
             used.update(hits)

@@ -45,8 +45,25 @@ USER_UNIT_DIRS = (
 )
 DEV_NULL = "/dev/null"
 _BACKUP_SUFFIXES = frozenset(
-    "rpmnew rpmsave rpmorig dpkg-old dpkg-new dpkg-tmp dpkg-dist dpkg-bak dpkg-backup dpkg-remove "
-    "ucf-new ucf-old ucf-dist swp bak old new".split()
+    [
+        "rpmnew",
+        "rpmsave",
+        "rpmorig",
+        "dpkg-old",
+        "dpkg-new",
+        "dpkg-tmp",
+        "dpkg-dist",
+        "dpkg-bak",
+        "dpkg-backup",
+        "dpkg-remove",
+        "ucf-new",
+        "ucf-old",
+        "ucf-dist",
+        "swp",
+        "bak",
+        "old",
+        "new",
+    ]
 )
 
 
@@ -195,7 +212,13 @@ def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
             out += [f"{d}/{stem}.d" for stem in unitname.dropin_dir_names(n)]
     type_dir = unitname.split_type(name)[1]
     out += [f"{d}/{type_dir}.d" for d in sp.dirs]
-    return [d for d in out if os.path.isdir(d)]
+    return [d for d in out if _is_dir_entry(d)]
+
+
+def _is_dir_entry(path: str) -> bool:
+    """Whether `path` exists as a directory, asking the (cached) listing of its parent first."""
+    parent, _, name = path.rpartition("/")
+    return name in _listdir(parent) and os.path.isdir(path)
 
 
 def dropin_files(dirs: list[str]) -> list[str]:

@@ -63,6 +63,8 @@ def _is_valid_utf8(raw: bytes) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if text.isascii():
+        return text
     for ch in text:
         o = ord(ch)
         if 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE:
@@ -117,6 +119,8 @@ def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes | None]]:
 
 def _ends_escaped(logical: bytes) -> bool:
     """True when the line ends in an odd run of backslashes (each backslash escapes the next char)."""
+    if not logical.endswith(b"\\"):
+        return False
     run = len(logical) - len(logical.rstrip(b"\\"))
     return run % 2 == 1
 
@@ -140,7 +144,12 @@ def parse_unit_bytes(data: bytes, path: str, sections: frozenset[str]) -> Parsed
     for line, logical in _logical_lines(data):
         if logical is None:
             return done(
-                diag(line, "line too long (systemd reads at most 1 MiB per line)", LINE_TOO_LONG, Severity.ERROR)
+                diag(
+                    line,
+                    "line too long (systemd reads at most 1 MiB per line)",
+                    LINE_TOO_LONG,
+                    Severity.ERROR,
+                )
             )
         raw = logical.strip(_WHITESPACE)
         if not raw:

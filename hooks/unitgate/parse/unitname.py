@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 
 UNIT_TYPES = (
     "service",
@@ -36,8 +37,9 @@ def is_valid(name: str) -> bool:
     return kind(name) is not None
 
 
+@lru_cache(maxsize=8192)
 def kind(name: str) -> str | None:
-    """"plain", "template", "instance", or None for an invalid unit name."""
+    """ "plain", "template", "instance", or None for an invalid unit name."""
     if not name or len(name) >= UNIT_NAME_MAX:
         return None
     stem, suffix = split_type(name)
@@ -101,13 +103,14 @@ def dash_parent(name: str) -> str | None:
     return f"{prefix}.{suffix}"  # templates lose their "@" here, as in unit_file_find_dirs()
 
 
-def dropin_dir_names(name: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def dropin_dir_names(name: str) -> tuple[str, ...]:
     """Drop-in directory stems for one name in one search directory, most specific first.
 
     Mirrors unit_file_find_dirs(): the name itself, then (for an instance) its template and the
     template's dash prefixes, then the name's own dash prefixes, recursively.
     """
-    out = [name]
+    out: tuple[str, ...] = (name,)
     if kind(name) == "instance":
         out += dropin_dir_names(template_of(name))
     parent = dash_parent(name)

@@ -190,21 +190,33 @@ class UnitSet:
     """Every quadlet file quadlet would load from the search directories (first name wins)."""
 
     dirs: tuple[str, ...]
-    units: dict[str, str]  # basename -> path actually used
+    units: dict[str, str]  # basename -> path that claimed the name
     shadowed: dict[str, str]  # path not used -> the path that shadows it
     errors: dict[str, Diagnostic]  # path -> why quadlet cannot load it
+    dropped: dict[str, str]  # path -> broken file in the same directory that discards it
+
+    def loaded(self, name: str) -> str | None:
+        """The path quadlet generates `name` from, if any (unitsInfoMap)."""
+        p = self.units.get(name)
+        return None if p is None or p in self.dropped else p
 
 
 def load_units(dirs: tuple[str, ...]) -> UnitSet:
-    """loadUnitsFromDir over all dirs. A file that fails to parse does not claim its name."""
+    """loadUnitsFromDir over all dirs.
+
+    5.4.2 quirks kept: a file that fails to parse does not claim its name, and one such file makes
+    quadlet discard every unit loaded from the same directory (their names stay claimed)."""
     units: dict[str, str] = {}
     shadowed: dict[str, str] = {}
     errors: dict[str, Diagnostic] = {}
+    dropped: dict[str, str] = {}
     for d in dirs:
         try:
             entries = sorted(os.listdir(d))
         except OSError:
             continue
+        here: list[str] = []
+        broken: str | None = None
         for e in entries:
             p = os.path.join(d, e)
             if os.path.splitext(e)[1] not in QUADLET_EXTENSIONS or not os.path.isfile(p):
@@ -215,9 +227,13 @@ def load_units(dirs: tuple[str, ...]) -> UnitSet:
             res = parse_file(p)
             if res.unit is None:
                 errors[p] = res.diagnostics[0]
+                broken = broken or p
             else:
                 units[e] = p
-    return UnitSet(dirs, units, shadowed, errors)
+                here.append(p)
+        if broken is not None:
+            dropped.update(dict.fromkeys(here, broken))
+    return UnitSet(dirs, units, shadowed, errors, dropped)
 
 
 def merge_dropins(
@@ -255,7 +271,8 @@ def quadlet_targets(path: str) -> list[str]:
     unitset = load_units(dirs)
     real = os.path.realpath(ap)
     out: list[str] = []
-    for name, upath in sorted(unitset.units.items()):
+    for name in sorted(unitset.units):
+        upath = unitset.units[name]
         if name.endswith(".container") and real in {os.path.realpath(p) for p in find_dropins(name, dirs)}:
             out.append(_same_style(upath, path))
     return out

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from unitgate.analysis import LoadState, Setting, UnitAnalysis
+from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.dropins import (
     Layout,
@@ -19,7 +19,7 @@ from unitgate.quadlet.dropins import (
     search_dirs,
 )
 from unitgate.quadlet.generate import Conversion, RefInfo, container_name, convert_container, service_name
-from unitgate.quadlet.keys import unsupported_service_key_warnings
+from unitgate.quadlet.keys import QUADLET_VERSION, unsupported_service_key_warnings
 from unitgate.quadlet.parser import QuadletFile, lookup_all, lookup_value, parse_file
 from unitgate.quadlet.posture import ContainerPosture, Decided, posture_from_args
 from unitgate.quadlet.score import MODEL, Score, score
@@ -37,23 +37,13 @@ class QuadletInspection:
     score: Score | None
 
 
-def _settings(unit: QuadletFile) -> dict[str, Setting]:
-    out: dict[str, Setting] = {}
-    for g in unit.groups:
-        for key in unit.keys(g.name):
-            lines = [a for a in g.lines if a.key == key]
-            last_reset = max((i for i, a in enumerate(lines) if a.value == ""), default=-1)
-            out[f"{g.name}.{key}"] = Setting(g.name, key, tuple(lines[last_reset + 1 :]))
-    return out
-
-
 def _ref_lookup(
     unitset: UnitSet, dirs: tuple[str, ...], display: Callable[[str], str]
 ) -> Callable[[str], RefInfo | None]:
     """unitsInfoMap: service and resource names of the other quadlet files in the search path."""
 
     def ref(name: str) -> RefInfo | None:
-        path = unitset.units.get(name)
+        path = unitset.loaded(name)
         if path is None:
             return None
         res = parse_file(path, display(path))
@@ -118,6 +108,17 @@ def inspect_container(
                 "UGQ005",
             )
         )
+    broken = unitset.dropped.get(used or "")
+    if used is not None and broken is not None and os.path.realpath(used) == os.path.realpath(path):
+        diags.append(
+            Diagnostic(
+                Location(path),
+                f"quadlet {QUADLET_VERSION} generates nothing from this file: {display(broken)} in the same "
+                "directory fails to parse, and one broken file discards every unit loaded from its directory",
+                Severity.ERROR,
+                "UGQ006",
+            )
+        )
     dropins = find_dropins(name, dirs)
     unit, dropin_diags = merge_dropins(res.unit, dropins, display)
     diags.extend(dropin_diags)
@@ -131,12 +132,13 @@ def inspect_container(
         "path": path,
         "fragment": path,
         "sources": unit.sources,
-        "settings": _settings(unit),
+        "assignments": assignments_of(unit),
         "section_lines": dict(unit.headers),
         "model": MODEL,
     }
-    if conv.error is not None:
-        diags.insert(0, conv.error)
+    if conv.error is not None or any(d.code == "UGQ006" for d in diags):
+        if conv.error is not None:
+            diags.insert(0, conv.error)
         a = UnitAnalysis(state=LoadState.ERROR, diagnostics=tuple(diags), **common)  # type: ignore[arg-type]
         return QuadletInspection(a, layout, unit, conv, None, None)
     run = conv.run_index

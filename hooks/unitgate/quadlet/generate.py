@@ -214,8 +214,8 @@ def find_mount_type(mount: str) -> tuple[str, list[str]]:
     """specgenutilexternal.FindMountType."""
     fields = _split_csv_go(mount)
     syntax = (
-        "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,[src=<host-dir|volume-name>,]"
-        "target=<ctr-dir>[,options]"
+        "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,"
+        "[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]"
     )
     if fields is None:
         raise ValueError("parse error in --mount value (CSV quoting)")
@@ -399,8 +399,9 @@ def _image_warnings(unit: QuadletFile) -> list[Diagnostic]:
     return [
         Diagnostic(
             a.location,
-            f'{unit.filename} specifies the image "{a.value}" which not a fully qualified image name. This is not '
-            "ideal for performance and security reasons. See the podman-pull manpage discussion of "
+            f'{unit.filename} specifies the image "{a.value}" which not a fully qualified image name. '
+            "This is not ideal for performance and security reasons. See the podman-pull manpage "
+            "discussion of "
             "short-name-aliases.conf for details.",
             Severity.WARNING,
             "UGQ004",

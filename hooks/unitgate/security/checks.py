@@ -202,7 +202,8 @@ def syscall_group(c: Check, i: SecurityInfo) -> Assessment:
     kind = "allow" if allow else "deny"
     if offender is not None:
         inclusion = "is included" if allow else "is not included"
-        text = f"System call {kind} list defined for service, and {group} {inclusion} (e.g. {offender} is allowed)"
+        text = f"System call {kind} list defined for service, and {group} {inclusion} "
+        text += f"(e.g. {offender} is allowed)"
         return Assessment(9 if allow else 10, text, "system_call_filter")
     inclusion = "is not included" if allow else "is included"
     return Assessment(

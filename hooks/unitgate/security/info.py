@@ -23,7 +23,7 @@ _CGROUP_TYPES = _EXEC_TYPES | {"slice", "scope"}
 class SecurityInfo:
     """systemd's SecurityInfo, with the line that decided each field in `origins`."""
 
-    unit: str
+    unit: str = field(compare=False)  # no check reads it: units with equal settings share one score
     unit_type: str
     default_dependencies: bool = True
     user: str | None = None
@@ -176,7 +176,13 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
             origins["user"] = dyn
         private_tmp = remove_ipc = no_new_privileges = restrict_suid_sgid = True
         protect_system = "strict"
-        for attr in ("private_tmp", "remove_ipc", "no_new_privileges", "restrict_suid_sgid", "protect_system"):
+        for attr in (
+            "private_tmp",
+            "remove_ipc",
+            "no_new_privileges",
+            "restrict_suid_sgid",
+            "protect_system",
+        ):
             origins[attr] = dyn
         if protect_home == "no":
             protect_home = "read-only"

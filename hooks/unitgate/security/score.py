@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from unitgate.analysis import CheckResult
-from unitgate.model import Location
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 
@@ -52,12 +52,13 @@ class _Row:
     check: Check
     badness: int | None
     description: str | None
-    source: Location | None
+    decided_by: str | None
+    exposure: int | None = None
 
 
 def _assess(check: Check, info: SecurityInfo) -> _Row:
     if check.default_dependencies_only and not info.default_dependencies:
-        return _Row(check, None, NA_DESCRIPTION_DEFAULT_DEPS, info.origins.get("default_dependencies"))
+        return _Row(check, None, NA_DESCRIPTION_DEFAULT_DEPS, "default_dependencies")
     a = check.assess(check, info)
     if a.badness is None:
         description = check.description_na
@@ -69,12 +70,13 @@ def _assess(check: Check, info: SecurityInfo) -> _Row:
         description = None
     if a.description is not None:
         description = a.description
-    source = info.origins.get(a.decided_by) if a.decided_by else None
-    return _Row(check, a.badness, description, source)
+    return _Row(check, a.badness, description, a.decided_by)
 
 
-def score(info: SecurityInfo, checks: Sequence[Check] = CHECKS) -> tuple[int, tuple[CheckResult, ...]]:
-    """The overall exposure (tenths) and the rows in systemd-analyze's printed order."""
+@lru_cache(maxsize=4096)
+def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> tuple[int, tuple[_Row, ...]]:
+    """Exposure and rows in printed order. Cached: many units share the same settings, and the
+    cache key ignores `origins` (where each value came from), which no number depends on."""
     rows = [_assess(c, info) for c in checks]
     badness_sum = weight_sum = 0
     for r in rows:
@@ -82,40 +84,60 @@ def score(info: SecurityInfo, checks: Sequence[Check] = CHECKS) -> tuple[int, tu
             badness_sum += ceil_div(r.badness * r.check.weight, r.check.range)
             weight_sum += r.check.weight
     exposure = ceil_div(badness_sum * 100, weight_sum)
-    results = [
+    rows = [
+        r
+        if not r.badness
+        else _Row(
+            r.check,
+            r.badness,
+            r.description,
+            r.decided_by,
+            ceil_div(ceil_div(r.badness * r.check.weight * 100, r.check.range), weight_sum),
+        )
+        for r in rows
+    ]
+    return exposure, tuple(_printed_order(rows))
+
+
+def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, tuple[CheckResult, ...]]:
+    """The overall exposure (tenths) and the rows in systemd-analyze's printed order."""
+    exposure, rows = _evaluate(info, checks)
+    origins = info.origins
+    return exposure, tuple(
         CheckResult(
             name=r.check.name,
             json_field=r.check.json_field,
             weight=r.check.weight,
             range=r.check.range,
             badness=r.badness,
-            exposure=None
-            if not r.badness
-            else ceil_div(ceil_div(r.badness * r.check.weight * 100, r.check.range), weight_sum),
+            exposure=r.exposure,
             description=r.description,
             directives=r.check.directives,
-            source=r.source,
+            source=origins.get(r.decided_by) if r.decided_by else None,
         )
         for r in rows
-    ]
-    return exposure, tuple(_printed_order(results))
+    )
 
 
-def _printed_order(rows: list[CheckResult]) -> list[CheckResult]:
+def _printed_order(rows: list[_Row]) -> list[_Row]:
     """Sort as systemd's table does: description descending, then name; see _row_compare."""
+    if all(r.description is not None for r in rows):
+        # A consistent order (names are unique): any correct sort gives glibc's result, faster.
+        by_name = sorted(rows, key=lambda r: r.check.name.encode())
+        return sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
     indexed = list(enumerate(rows))
 
-    def compare(a: tuple[int, CheckResult], b: tuple[int, CheckResult]) -> int:
+    def compare(a: tuple[int, _Row], b: tuple[int, _Row]) -> int:
         return _row_compare(a[0], a[1], b[0], b[1])
 
     return [row for _, row in glibc_msort(indexed, compare)]
 
 
-def _cmp(x: T, y: T) -> int:
-    return (x > y) - (x < y)  # type: ignore[operator]
+def _cmp(x: int | bytes, y: int | bytes) -> int:
+    return int(x > y) - int(x < y)  # type: ignore[operator]
 
 
-def _row_compare(ia: int, a: CheckResult, ib: int, b: CheckResult) -> int:
+def _row_compare(ia: int, a: _Row, ib: int, b: _Row) -> int:
     """format-table.c's comparator. A missing description is an EMPTY cell: cells of different types
     (and two EMPTY cells) compare by insertion index, and the description column is reversed."""
     if a.description is not None and b.description is not None:
@@ -124,7 +146,7 @@ def _row_compare(ia: int, a: CheckResult, ib: int, b: CheckResult) -> int:
         r = _cmp(ia, ib)
     if r:
         return -r
-    r = _cmp(a.name.encode(), b.name.encode())
+    r = _cmp(a.check.name.encode(), b.check.name.encode())
     return r if r else _cmp(ia, ib)
 
 

@@ -173,6 +173,7 @@ class Outcome:
 
     diagnostics: tuple[Diagnostic, ...] = ()
     fatal: bool = False
+    error: bool = False  # a fatal error that makes the load state "error" rather than "bad-setting"
 
 
 OK = Outcome()
@@ -184,9 +185,13 @@ def _warn(a: Assignment, message: str, code: str = BAD_VALUE) -> Outcome:
 
 
 def _fatal(a: Assignment, message: str) -> Outcome:
-    return Outcome(
-        (Diagnostic(a.location, f"{a.key}={a.value}: {message}", Severity.ERROR, FATAL_VALUE),), fatal=True
-    )
+    text = f"{a.key}={a.value}: {message}; systemd refuses to load the unit"
+    return Outcome((Diagnostic(a.location, text, Severity.ERROR, FATAL_VALUE),), fatal=True)
+
+
+def _reject(a: Assignment, problem: str, ignore: bool) -> Outcome:
+    """Directives whose errors a "-" prefix turns from fatal into a warning."""
+    return _warn(a, f"{problem}, ignored") if ignore else _fatal(a, problem)
 
 
 def parse_boolean(value: str) -> bool | None:
@@ -207,7 +212,7 @@ def _bool(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     b = parse_boolean(a.value)
     if b is None:
         if _is_fatal_bool(a):
-            return _fatal(a, "not a boolean; systemd refuses to load the unit")
+            return _fatal(a, "not a boolean")
         return _warn(a, "not a boolean, ignored")
     attr = _SCORED_BOOLS.get(a.key)
     if attr is not None:
@@ -268,9 +273,9 @@ def _user(attr: str) -> Handler:
         try:
             name = ctx.expand(a.value)
         except SpecifierError as exc:
-            return _fatal(a, f"{exc}; systemd refuses to load the unit")
+            return _fatal(a, str(exc))
         if not valid_user_name_relaxed(name):
-            return _fatal(a, "invalid user/group name or numeric ID; systemd refuses to load the unit")
+            return _fatal(a, "invalid user/group name or numeric ID")
         setattr(state, attr, name)
         state.touch(attr, a.location)
         if attr == "user" and name == NOBODY:
@@ -288,14 +293,14 @@ def _supplementary_groups(state: UnitState, a: Assignment, ctx: UnitContext) -> 
     try:
         words = split_words(a.value)
     except WordError:
-        return _fatal(a, "invalid syntax; systemd refuses to load the unit")
+        return _fatal(a, "invalid syntax")
     for word in words:
         try:
             name = ctx.expand(word)
         except SpecifierError as exc:
-            return _fatal(a, f"{exc}; systemd refuses to load the unit")
+            return _fatal(a, str(exc))
         if not valid_user_name_relaxed(name):
-            return _fatal(a, f"invalid group name '{name}'; systemd refuses to load the unit")
+            return _fatal(a, f"invalid group name '{name}'")
         state.supplementary_groups.append(name)
         state.touch("supplementary_groups", a.location)
     return OK
@@ -305,24 +310,79 @@ def _path_is_valid(path: str) -> bool:
     return len(path) < 4096 and all(len(p) <= 255 for p in path.split("/"))
 
 
-def _root_path(attr: str) -> Handler:
-    """RootDirectory=/RootImage=: config_parse_unit_path_printf with fatal errors."""
+def _is_normalized(path: str) -> bool:
+    return ".." not in path.split("/")
+
+
+def _path_problem(path: str) -> str | None:
+    """path_simplify_and_warn(PATH_CHECK_ABSOLUTE): why systemd rejects the path, if it does."""
+    if not path.startswith("/"):
+        return "path is not absolute"
+    if not _is_normalized(path):
+        return "path is not normalized"
+    if not _path_is_valid(path):
+        return "path is too long"
+    return None
+
+
+def _root_path(attr: str | None) -> Handler:
+    """RootDirectory=/RootImage=/RootVerity=: config_parse_unit_path_printf with fatal errors."""
 
     def handle(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         try:
             path = ctx.expand(a.value)
         except SpecifierError as exc:
-            return _fatal(a, f"{exc}; systemd refuses to load the unit")
-        if not path:
-            setattr(state, attr, None)
-        elif not path.startswith("/") or not _path_is_valid(path):
-            return _fatal(a, "path is not absolute; systemd refuses to load the unit")
-        else:
-            setattr(state, attr, re.sub(r"/+", "/", path))
-        state.touch(attr, a.location)
+            return _fatal(a, str(exc))
+        problem = _path_problem(path) if path else None
+        if problem is not None:
+            return _fatal(a, problem)
+        if attr is not None:
+            setattr(state, attr, re.sub(r"/+", "/", path) if path else None)
+            state.touch(attr, a.location)
         return OK
 
     return handle
+
+
+def _working_directory(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    """A "-" prefix turns every error into a warning; "~" (the home directory) is always fine."""
+    value, ignore = (a.value[1:], True) if a.value.startswith("-") else (a.value, False)
+    if not value or value == "~":
+        return OK
+    try:
+        path = ctx.expand(value)
+    except SpecifierError as exc:
+        return _reject(a, str(exc), ignore)
+    problem = _path_problem(path)
+    if problem is None:
+        return OK
+    return _reject(a, problem, ignore)
+
+
+def _pid_file(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    """Relative paths live under /run; a path with ".." stops the load (state "error")."""
+    if not a.value:
+        return OK
+    try:
+        path = ctx.expand(a.value)
+    except SpecifierError as exc:
+        return _warn(a, f"{exc}, ignored")
+    if not path.startswith("/"):
+        path = "/run/" + path
+    if not _is_normalized(path):
+        fatal = _fatal(a, "path is not normalized")
+        return Outcome(fatal.diagnostics, fatal=True, error=True)
+    return OK
+
+
+def _security_label(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    """SELinuxContext=/AppArmorProfile=/SmackProcessLabel=: a bad specifier is fatal without "-"."""
+    value, ignore = (a.value[1:], True) if a.value.startswith("-") else (a.value, False)
+    try:
+        ctx.expand(value)
+    except SpecifierError as exc:
+        return _reject(a, str(exc), ignore)
+    return OK
 
 
 def _umask(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
@@ -456,7 +516,9 @@ def _syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcom
         if not members and not name.startswith("@"):
             diags += _warn(a, f"unknown system call '{name}', ignored").diagnostics
             continue
-        keep = (not invert) == state.syscall_allow_list or (invert and state.syscall_allow_list and errno >= 0)
+        keep = (not invert) == state.syscall_allow_list or (
+            invert and state.syscall_allow_list and errno >= 0
+        )
         for member in members:
             if keep:
                 state.syscall_filter[member] = errno
@@ -771,11 +833,12 @@ def _parse_commands(value: str, ctx: UnitContext) -> tuple[int, str | None, bool
             return count, None, False, warned
 
 
-def _exec(attr: str) -> Handler:
-    """ExecStart= and friends: count commands and refuse what systemd refuses."""
+def _exec(attr: str | None) -> Handler:
+    """ExecStart= and friends: count commands (where service_verify() needs them) and refuse what
+    systemd refuses."""
 
     def handle(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
-        commands: list[Location] = getattr(state, attr)
+        commands: list[Location] = getattr(state, attr) if attr else []
         if not a.value:
             commands.clear()
             return OK
@@ -786,7 +849,7 @@ def _exec(attr: str) -> Handler:
             return Outcome(diags)
         if ignorable:
             return Outcome(diags + _warn(a, f"{error}, ignored").diagnostics)
-        fatal = _fatal(a, f"{error}; systemd refuses to load the unit")
+        fatal = _fatal(a, error)
         return Outcome(diags + fatal.diagnostics, fatal=True)
 
     return handle
@@ -820,6 +883,20 @@ def _flag_if_set(attr: str, truth: Callable[[str], bool]) -> Handler:
     return handle
 
 
+# Command lines only validated (their count matters to no check): Service and Socket ones alike.
+_OTHER_EXEC = (
+    "ExecCondition",
+    "ExecStartPre",
+    "ExecStartPost",
+    "ExecReload",
+    "ExecStopPre",
+    "ExecStopPost",
+    "ExecMount",
+    "ExecUnmount",
+    "ExecRemount",
+    "ExecActivate",
+    "ExecDeactivate",
+)
 # Directives valid in exec or cgroup sections, by key; the section check uses keys.KEYS.
 _HANDLERS: dict[str, Handler] = {
     "User": _user("user"),
@@ -827,6 +904,11 @@ _HANDLERS: dict[str, Handler] = {
     "SupplementaryGroups": _supplementary_groups,
     "RootDirectory": _root_path("root_directory"),
     "RootImage": _root_path("root_image"),
+    "RootVerity": _root_path(None),
+    "WorkingDirectory": _working_directory,
+    "SELinuxContext": _security_label,
+    "AppArmorProfile": _security_label,
+    "SmackProcessLabel": _security_label,
     "MountImages": _mount_images,
     "UMask": _umask,
     "CapabilityBoundingSet": _capabilities("capability_bounding_set", names.CAP_ALL),
@@ -852,6 +934,7 @@ _HANDLERS: dict[str, Handler] = {
     "SetCredential": _credential("set_credentials", False),
     "SetCredentialEncrypted": _credential("set_credentials", True),
     "PAMName": _set_string("pam_name"),
+    **{k: _exec(None) for k in _OTHER_EXEC},
     "KillMode": _set_string("kill_mode", KILL_MODES),
 }
 _SERVICE_HANDLERS: dict[str, Handler] = {
@@ -861,6 +944,7 @@ _SERVICE_HANDLERS: dict[str, Handler] = {
     "ExecStop": _exec("exec_stop"),
     "Restart": _set_string("restart", RESTART_MODES),
     "BusName": _set_string("bus_name"),
+    "PIDFile": _pid_file,
     "RestartForceExitStatus": _flag_if_set("restart_force_status", bool),
     "ExitType": _flag_if_set("exit_type_cgroup", lambda v: v == "cgroup"),
 }
@@ -911,6 +995,48 @@ def new_state(unit_type: str, scope: str) -> UnitState:
         keyring_mode=keyring,
         notify_access="none" if unit_type == "service" else None,
     )
+
+
+# Non-service units are refused when the setting that defines them is missing (each type's verify).
+_REQUIRED_BY_TYPE = {
+    "socket": (
+        "Socket",
+        (
+            *("ListenStream", "ListenDatagram", "ListenSequentialPacket", "ListenFIFO", "ListenSpecial"),
+            *("ListenNetlink", "ListenMessageQueue", "ListenUSBFunction"),
+        ),
+        "socket has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...)",
+    ),
+    "timer": (
+        "Timer",
+        (
+            *("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec"),
+            *("OnCalendar", "OnClockChange", "OnTimezoneChange"),
+        ),
+        "timer has no value setting (OnCalendar=, OnBootSec=, ...)",
+    ),
+    "path": (
+        "Path",
+        ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty"),
+        "path unit has no path setting (PathExists=, PathChanged=, ...)",
+    ),
+    "mount": ("Mount", ("What",), "mount unit has no What= setting"),
+}
+
+
+def verify_other(unit_type: str, applied: Sequence[Assignment], where: Location) -> Diagnostic | None:
+    """The load-time refusals of sockets, timers, paths and mounts."""
+    rule = _REQUIRED_BY_TYPE.get(unit_type)
+    if rule is None:
+        return None
+    section, required, message = rule
+    present: dict[str, bool] = {}
+    for a in applied:
+        if a.section == section and a.key in required:
+            present[a.key] = bool(a.value)  # an empty assignment resets the list
+    if any(present.values()):
+        return None
+    return Diagnostic(where, f"{message}; systemd refuses to load the unit", Severity.ERROR, FATAL_VALUE)
 
 
 def verify_service(state: UnitState, where: Location) -> Diagnostic | None:
