@@ -19,6 +19,7 @@ class LoadState(str, Enum):
     NOT_FOUND = "not-found"  # e.g. a drop-in whose base unit is not in the repository
     ERROR = "error"  # syntax systemd refuses (bad header, invalid UTF-8, line too long)
     BAD_SETTING = "bad-setting"  # a setting systemd refuses (User=00, no ExecStart=...)
+    SKIPPED = "skipped"  # nothing to score in this file by itself (e.g. a quadlet .volume)
 
 
 class CheckResult(NamedTuple):

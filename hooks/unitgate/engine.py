@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -49,6 +49,9 @@ def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
     results: list[UnitAnalysis] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
+        if is_quadlet(path):
+            results += _quadlets(path, seen)
+            continue
         targets, problem = resolve(path)
         if problem is not None:
             results.append(problem)
@@ -61,8 +64,65 @@ def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
     return results
 
 
-def _problem(path: str, unit: str, state: LoadState, message: str, code: str) -> UnitAnalysis:
-    diag = Diagnostic(Location(path), message, Severity.ERROR, code)
+def _quadlets(path: str, seen: set[tuple[tuple[str, ...], str]]) -> list[UnitAnalysis]:
+    """`.container` files (and their drop-ins): the container's own score, plus the wrapper's."""
+    name = os.path.basename(path)
+    if not os.path.lexists(path):
+        return [_problem(path, name, LoadState.NOT_FOUND, "no such file", UNREADABLE)]
+    from unitgate import quadlet  # imported only when a quadlet file is checked
+    from unitgate.quadlet.generate import service_name
+
+    if not (name.endswith(".container") or os.path.dirname(path).endswith(".container.d")):
+        message = "only .container quadlets are scored; this file is checked as part of the containers using it"
+        return [_problem(path, name, LoadState.SKIPPED, message, NOT_SUPPORTED, Severity.INFO)]
+    targets = quadlet.quadlet_targets(path)
+    if not targets:
+        message = "no .container in the repository that this drop-in applies to"
+        return [_problem(path, name, LoadState.NOT_FOUND, message, NOT_FOUND)]
+    out = []
+    for target in targets:
+        key = (("quadlet",), os.path.realpath(target))
+        if key in seen:
+            continue
+        seen.add(key)
+        inspection = quadlet.inspect_container(target)
+        analysis = replace(inspection.analysis, path=path)
+        conversion = inspection.conversion
+        if inspection.unit is not None and conversion is not None and analysis.state is LoadState.LOADED:
+            svc_name = service_name(inspection.unit) + ".service"
+            analysis = replace(analysis, wrapper=analyze_assignments(svc_name, conversion.service, path))
+        out.append(analysis)
+    return out
+
+
+def analyze_assignments(unit: str, assignments: Sequence[Assignment], path: str) -> UnitAnalysis:
+    """Score lines that are not in a unit file of their own (a quadlet's generated service)."""
+    unit_type = unitname.split_type(unit)[1]
+    state = settings.new_state(unit_type, "system")
+    ctx = UnitContext(unit, path)
+    applied = []
+    for a in assignments:
+        if settings.apply(state, a, ctx).fatal:
+            break
+        applied.append(a)
+    exposure, checks = score(build_info(state, unit))
+    return UnitAnalysis(
+        unit=unit,
+        path=path,
+        fragment=None,
+        sources=(),
+        state=LoadState.LOADED,
+        exposure=exposure,
+        rating=rating_for(exposure).name,
+        checks=checks,
+        assignments=tuple(applied),
+    )
+
+
+def _problem(
+    path: str, unit: str, state: LoadState, message: str, code: str, severity: Severity = Severity.ERROR
+) -> UnitAnalysis:
+    diag = Diagnostic(Location(path), message, severity, code)
     return UnitAnalysis(unit=unit, path=path, fragment=None, sources=(), state=state, diagnostics=(diag,))
 
 
@@ -77,10 +137,6 @@ def is_quadlet(path: str) -> bool:
 def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
-    if is_quadlet(path):
-        return [], _problem(
-            path, name, LoadState.ERROR, "quadlet files are not supported yet by this command", NOT_SUPPORTED
-        )
     if not os.path.lexists(path):
         return [], _problem(path, name, LoadState.NOT_FOUND, "no such file", UNREADABLE)
     if os.path.isdir(path):

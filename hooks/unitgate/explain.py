@@ -13,7 +13,7 @@ from unitgate.engine import analyze_paths
 from unitgate.model import Diagnostic
 from unitgate.security.score import format_tenths, rating_for
 
-_ANALYSED = (LoadState.LOADED, LoadState.MASKED)
+_ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -106,6 +106,7 @@ def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
+            LoadState.SKIPPED: "is not scored by itself",
             LoadState.NOT_FOUND: "was not found",
             LoadState.ERROR: "cannot be loaded (systemd would refuse it: see the errors above)",
             LoadState.BAD_SETTING: "has a setting systemd refuses (see the errors above): not scored",

@@ -329,7 +329,11 @@ def _load_findings(analysis: UnitAnalysis) -> list[Finding]:
                 unit,
             )
         ]
-    findings = [_diagnostic_finding(unit, d) for d in analysis.diagnostics if d.severity is not Severity.INFO]
+    findings = [
+        _diagnostic_finding(unit, d)
+        for d in analysis.diagnostics
+        if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED
+    ]
     refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
     if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
         where = analysis.fragment or analysis.path
@@ -362,6 +366,7 @@ def _diagnostic_finding(unit: str, diagnostic: Diagnostic) -> Finding:
             f"{diagnostic.message}: not checked by unitgate {__version__}; "
             "exclude it from the hook until a release supports it",
             unit,
+            level=Level.NOTE if diagnostic.severity is Severity.INFO else None,
         )
     if diagnostic.code == SHADOWED:
         return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)

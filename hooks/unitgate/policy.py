@@ -459,12 +459,23 @@ def _schema_message(error: Any) -> str:
         return f"must be {error.schema['const']!r}, not {error.instance!r}"
     if error.validator == "oneOf" and list(error.schema_path)[-2:-1] == ["additionalProperties"]:
         return f"{error.instance!r} is not true/false, a string, or a non-empty list of distinct strings"
+    if error.validator == "pattern" and list(error.absolute_path) == ["extends"]:
+        name = str(error.instance).partition("@")[0]
+        return f"{error.instance!r} must name a built-in policy pinned by version, e.g. {name}@1"
     if error.validator == "pattern" and error.schema.get("pattern") == "\\S":
         return "must not be empty"
-    if error.validator == "propertyNames":
-        return f"{error.instance!r} is not a directive name (NoNewPrivileges, or Section.Key)"
+    if "propertyNames" in error.schema_path:
+        hint = ""
+        if error.instance in _TOP_LEVEL_KEYS:
+            hint = f" (a key after a [table] header belongs to that table: move {error.instance} above it)"
+        return f"{error.instance!r} is not a directive name (NoNewPrivileges, or Section.Key){hint}"
     message: str = error.message
     return message
+
+
+_TOP_LEVEL_KEYS = frozenset(
+    {"policy-version", "extends", "scoring", "max-exposure", "require", "forbid", "ignore", "exclude-checks"}
+)
 
 
 def _cache_dir() -> Path | None:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (expected output lines are compared whole)
 """`unitgate check` end to end on small repositories: the findings a user sees, where they point."""
 
 from __future__ import annotations
@@ -6,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import Run, write_tree
+
+from unitgate import gate
+from unitgate.analysis import LoadState, UnitAnalysis
+from unitgate.model import Diagnostic, Location, Severity
 
 POLICY = """\
 policy-version = 1
@@ -118,9 +122,9 @@ def test_exposure_above_maximum(repo: Path, run_cli: Callable[..., Run]) -> None
     write_tree(repo, {".unitgate.toml": POLICY.replace("max-exposure = 9.9", "max-exposure = 7.0")})
     assert lines(run_cli("check", "app.service", cwd=repo)) == [
         "app.service:4:1: UG201 app.service: exposure 9.2 is above the maximum 7.0: the biggest savings are "
-        "PrivateNetwork=yes (-0.4), DynamicUser=yes (-0.4), CapabilityBoundingSet=~CAP_SYS_ADMIN (-0.3), "
-        "CapabilityBoundingSet=~CAP_SETUID CAP_SETGID CAP_SETPCAP (-0.3), CapabilityBoundingSet=~CAP_SYS_PTRACE "
-        "(-0.3), bringing it to 7.6; 3 more changes are needed (`unitgate explain` lists every check)"
+        "PrivateNetwork=yes (-0.4), DynamicUser=yes (-0.4), RestrictNamespaces=~user (-0.3), "
+        "CapabilityBoundingSet=~CAP_SETUID CAP_SETGID CAP_SETPCAP (-0.3), RestrictAddressFamilies=~AF_INET "
+        "AF_INET6 (-0.3), bringing it to 7.6; 3 more changes are needed (`unitgate explain` lists every check)"
     ]
 
 
@@ -133,7 +137,9 @@ def test_unit_systemd_refuses_points_at_line(repo: Path, run_cli: Callable[..., 
 
 
 @pytest.mark.parametrize("content", ["", None], ids=["empty file", "symlink to /dev/null"])
-def test_masked_unit_is_reported_not_scored(repo: Path, run_cli: Callable[..., Run], content: str | None) -> None:
+def test_masked_unit_is_reported_not_scored(
+    repo: Path, run_cli: Callable[..., Run], content: str | None
+) -> None:
     write_tree(repo, {".unitgate.toml": POLICY, "app.service": content})
     run = run_cli("check", "app.service", cwd=repo)
     assert run.code == 0
@@ -150,12 +156,23 @@ def test_dropin_without_base_unit_is_a_note(repo: Path, run_cli: Callable[..., R
     assert lines(run)[0].startswith("nginx.service.d/harden.conf:1:1: UG303 ")
 
 
-def test_quadlet_container_is_not_supported_yet(repo: Path, run_cli: Callable[..., Run]) -> None:
+def test_unsupported_file_is_a_finding_not_a_crash(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until quadlet support lands, the engine says "not supported"; the gate turns that into UG901."""
+    monkeypatch.chdir(repo)
     write_tree(repo, {"web.container": "[Container]\nImage=docker.io/library/nginx\n"})
-    run = run_cli("check", "web.container", cwd=repo)
-    assert run.code == 1
-    assert lines(run)[0].startswith("web.container:1:1: UG901 ")
-    assert "not checked" in lines(run)[0]
+    diagnostic = Diagnostic(
+        Location("web.container"), "quadlet files are not supported yet", Severity.ERROR, gate.NOT_SUPPORTED
+    )
+    analysis = UnitAnalysis(
+        "web.container", "web.container", None, (), LoadState.ERROR, diagnostics=(diagnostic,)
+    )
+    result = gate.check(["web.container"], analyze=lambda paths: [analysis])
+    assert result.exit_code == 1
+    assert [(f.rule, str(f.location)) for f in result.findings] == [("UG901", "web.container")]
+    assert result.findings[0].message == (
+        "quadlet files are not supported yet: not checked by unitgate 0.1.0; "
+        "exclude it from the hook until a release supports it"
+    )
 
 
 # --- values compared by meaning ---------------------------------------------------------------------
@@ -170,7 +187,9 @@ def test_boolean_spellings_are_accepted(repo: Path, run_cli: Callable[..., Run],
 
 def test_dynamic_user_implies_settings(repo: Path, run_cli: Callable[..., Run]) -> None:
     unit = "[Service]\nExecStart=/usr/bin/app\nDynamicUser=yes\n"
-    write_tree(repo, {".unitgate.toml": POLICY.replace('["strict", "full"]', '"strict"'), "app.service": unit})
+    write_tree(
+        repo, {".unitgate.toml": POLICY.replace('["strict", "full"]', '"strict"'), "app.service": unit}
+    )
     assert run_cli("check", "app.service", cwd=repo).code == 0
 
 
@@ -190,19 +209,25 @@ CapabilityBoundingSet = ["CAP_SYS_ADMIN", "CAP_SYS_MODULE"]
         ("User=app\nCapabilityBoundingSet=~CAP_SYS_ADMIN\nProtectKernelModules=yes\n", []),
         (
             "User=0\nCapabilityBoundingSet=\n",
-            ["app.service:3:1: UG103 app.service: User=0 is forbidden by the policy: set User= to an "
-             "unprivileged user, or DynamicUser=yes"],
+            [
+                "app.service:3:1: UG103 app.service: User=0 is forbidden by the policy: set User= to an "
+                "unprivileged user, or DynamicUser=yes"
+            ],
         ),
         (
             "User=app\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE cap_sys_admin\n",
-            ["app.service:4:1: UG103 app.service: CapabilityBoundingSet= includes CAP_SYS_ADMIN, which the "
-             "policy forbids: write CapabilityBoundingSet=~CAP_SYS_ADMIN, or leave CAP_SYS_ADMIN out of the list"],
+            [
+                "app.service:4:1: UG103 app.service: CapabilityBoundingSet= includes CAP_SYS_ADMIN, which the "
+                "policy forbids: write CapabilityBoundingSet=~CAP_SYS_ADMIN, or leave CAP_SYS_ADMIN out of the list"
+            ],
         ),
         (
             "DynamicUser=yes\n",
-            ["app.service:1:1: UG103 app.service: CapabilityBoundingSet= is not set, so the service keeps "
-             "CAP_SYS_MODULE CAP_SYS_ADMIN, which the policy forbids: write CapabilityBoundingSet= listing "
-             "only the capabilities the service needs (empty for none)"],
+            [
+                "app.service:1:1: UG103 app.service: CapabilityBoundingSet= is not set, so the service keeps "
+                "CAP_SYS_MODULE CAP_SYS_ADMIN, which the policy forbids: write CapabilityBoundingSet= listing "
+                "only the capabilities the service needs (empty for none)"
+            ],
         ),
     ],
     ids=["deny list", "allow list", "implied drop", "User=0 is root", "allow list with it", "unset"],
@@ -215,7 +240,9 @@ def test_forbidden_values(repo: Path, run_cli: Callable[..., Run], body: str, ex
 
 
 def test_unset_user_is_root(repo: Path, run_cli: Callable[..., Run]) -> None:
-    write_tree(repo, {".unitgate.toml": FORBID, "app.service": "[Service]\nExecStart=/x\nCapabilityBoundingSet=\n"})
+    write_tree(
+        repo, {".unitgate.toml": FORBID, "app.service": "[Service]\nExecStart=/x\nCapabilityBoundingSet=\n"}
+    )
     assert lines(run_cli("check", "app.service", cwd=repo)) == [
         "app.service:1:1: UG103 app.service: User= is not set, so systemd uses User=root, which the policy "
         "forbids: set User= to an unprivileged user, or DynamicUser=yes"
@@ -232,7 +259,12 @@ def test_override_raises_maximum_with_reason(repo: Path, run_cli: Callable[..., 
     )
     write_tree(
         repo,
-        {".unitgate.toml": policy, "sshd.service": HARDENED, "getty@.service": HARDENED, "app.service": HARDENED},
+        {
+            ".unitgate.toml": policy,
+            "sshd.service": HARDENED,
+            "getty@.service": HARDENED,
+            "app.service": HARDENED,
+        },
     )
     run = run_cli("check", "sshd.service", "getty@.service", "app.service", cwd=repo)
     assert [line.split(" ")[:2] for line in lines(run)] == [["app.service:4:1:", "UG201"]]
@@ -240,7 +272,8 @@ def test_override_raises_maximum_with_reason(repo: Path, run_cli: Callable[..., 
 
 def test_ignore_rule_and_directive(repo: Path, run_cli: Callable[..., Run]) -> None:
     unit = "[Service]\nExecStart=/x\n"
-    write_tree(repo, {".unitgate.toml": POLICY + 'ignore = ["NoNewPrivileges"]\n', "app.service": unit})
+    ignoring = POLICY.replace("[require]", 'ignore = ["NoNewPrivileges"]\n[require]')
+    write_tree(repo, {".unitgate.toml": ignoring, "app.service": unit})
     run = run_cli("check", "app.service", cwd=repo)
     assert [line.split(" ")[1] for line in lines(run)] == ["UG101"]
     assert "ProtectSystem=" in run.out
@@ -249,11 +282,12 @@ def test_ignore_rule_and_directive(repo: Path, run_cli: Callable[..., Run]) -> N
 
 
 def test_exclude_checks_rescores(repo: Path, run_cli: Callable[..., Run]) -> None:
-    policy = 'policy-version = 1\nmax-exposure = 9.1\nexclude-checks = ["PrivateNetwork"]\n'
+    excluded = '["PrivateNetwork", "UserOrDynamicUser", "RestrictAddressFamilies_AF_INET_INET6", "CapabilityBoundingSet_CAP_SYS_ADMIN"]'
+    policy = f"policy-version = 1\nmax-exposure = 9.1\nexclude-checks = {excluded}\n"
     write_tree(repo, {".unitgate.toml": policy, "app.service": HARDENED})
     run = run_cli("check", "app.service", "--format", "json", cwd=repo)
     assert run.code == 0, run.out
-    assert '"exposure": 9.1' in run.out  # 9.2 with PrivateNetwork scored
+    assert '"exposure": 9.1' in run.out  # 9.2 with them scored
 
 
 # --- suppressions ------------------------------------------------------------------------------------
@@ -271,8 +305,13 @@ def test_suppression_with_reason_silences_finding(repo: Path, run_cli: Callable[
 
 
 def test_suppression_without_reason_is_a_finding(repo: Path, run_cli: Callable[..., Run]) -> None:
-    unit = "[Service]\nExecStart=/x\nProtectSystem=full\n# unitgate: disable=ProtectSystem\nProtectSystem=no\n"
-    write_tree(repo, {".unitgate.toml": POLICY + 'ignore = ["UG101"]\n', "app.service": unit})
+    unit = (
+        "[Service]\nExecStart=/x\nProtectSystem=full\n# unitgate: disable=ProtectSystem\nProtectSystem=no\n"
+    )
+    write_tree(
+        repo,
+        {".unitgate.toml": POLICY.replace("[require]", 'ignore = ["UG101"]\n[require]'), "app.service": unit},
+    )
     run = run_cli("check", "app.service", cwd=repo)
     assert run.code == 1
     assert lines(run) == [
@@ -283,7 +322,11 @@ def test_suppression_without_reason_is_a_finding(repo: Path, run_cli: Callable[.
 
 def test_file_wide_suppression_in_base_covers_dropin_finding(repo: Path, run_cli: Callable[..., Run]) -> None:
     base = '# unitgate: disable-file=UG102 reason="legacy"\n' + HARDENED
-    files = {".unitgate.toml": POLICY, "app.service": base, "app.service.d/o.conf": "[Service]\nProtectSystem=no\n"}
+    files = {
+        ".unitgate.toml": POLICY,
+        "app.service": base,
+        "app.service.d/o.conf": "[Service]\nProtectSystem=no\n",
+    }
     write_tree(repo, files)
     assert run_cli("check", "app.service.d/o.conf", cwd=repo).code == 0
 
@@ -305,22 +348,45 @@ def test_unused_suppression(repo: Path, run_cli: Callable[..., Run]) -> None:
     ("policy", "message"),
     [
         ("max-exposure = 5\n", ".unitgate.toml: policy-version is required (this unitgate reads 1)"),
-        ("policy-version = 2\n", ".unitgate.toml: policy-version: unknown policy-version 2 (this unitgate reads "
-         "version 1; upgrade unitgate)"),
-        ("policy-version = 1\nmax_exposure = 5\n", ".unitgate.toml: unknown key 'max_exposure' (did you mean "
-         "'max-exposure'?)"),
-        ("policy-version = 1\n[require]\nNoNewPrivileges = 1\n", ".unitgate.toml: require.NoNewPrivileges: 1 is "
-         "not true/false, a string, or a non-empty list of distinct strings"),
-        ("policy-version = 1\n[[override]]\nunits = ['a.service']\n", ".unitgate.toml: override[0]: 'reason' is "
-         "a required property"),
-        ("policy-version = 1\nmax-exposure = 11\n", ".unitgate.toml: max-exposure: 11 is greater than the "
-         "maximum of 10"),
-        ("policy-version = 1\nextends = 'strict@9'\n", ".unitgate.toml: extends: unknown built-in policy "
-         "'strict@9' (this unitgate ships: baseline@1, strict@1)"),
-        ("policy-version = [\n", ".unitgate.toml: invalid TOML: Cannot declare ('policy-version',) twice (at "
-         "line 1, column 19)"),
+        (
+            "policy-version = 2\n",
+            ".unitgate.toml: policy-version: unknown policy-version 2 (this unitgate reads "
+            "version 1; upgrade unitgate)",
+        ),
+        (
+            "policy-version = 1\nmax_exposure = 5\n",
+            ".unitgate.toml: unknown key 'max_exposure' (did you mean 'max-exposure'?)",
+        ),
+        (
+            "policy-version = 1\n[require]\nNoNewPrivileges = 1\n",
+            ".unitgate.toml: require.NoNewPrivileges: 1 is "
+            "not true/false, a string, or a non-empty list of distinct strings",
+        ),
+        (
+            "policy-version = 1\n[[override]]\nunits = ['a.service']\n",
+            ".unitgate.toml: override[0]: 'reason' is a required property",
+        ),
+        (
+            "policy-version = 1\nmax-exposure = 11\n",
+            ".unitgate.toml: max-exposure: 11 is greater than the maximum of 10",
+        ),
+        (
+            "policy-version = 1\nextends = 'strict@9'\n",
+            ".unitgate.toml: extends: unknown built-in policy "
+            "'strict@9' (this unitgate ships: baseline@1, strict@1)",
+        ),
+        ("policy-version = [\n", ".unitgate.toml: invalid TOML: Invalid value (at end of document)"),
     ],
-    ids=["no version", "unknown version", "typo", "bad value", "no reason", "range", "unknown builtin", "toml"],
+    ids=[
+        "no version",
+        "unknown version",
+        "typo",
+        "bad value",
+        "no reason",
+        "range",
+        "unknown builtin",
+        "toml",
+    ],
 )
 def test_policy_errors_exit_2(repo: Path, run_cli: Callable[..., Run], policy: str, message: str) -> None:
     write_tree(repo, {".unitgate.toml": policy, "app.service": HARDENED})
@@ -353,7 +419,9 @@ def test_policy_flag_and_pyproject(repo: Path, run_cli: Callable[..., Run]) -> N
     assert run.out.splitlines()[-1].endswith("policy: strict.toml (extends strict@1).")
     run = run_cli("check", "--policy", "nope.toml", "units/app.service", cwd=repo)
     assert run.code == 2
-    assert run.err == "unitgate: policy error: nope.toml: cannot read policy file: No such file or directory\n"
+    assert (
+        run.err == "unitgate: policy error: nope.toml: cannot read policy file: No such file or directory\n"
+    )
 
 
 def test_github_format_chosen_under_actions(

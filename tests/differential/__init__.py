@@ -1,0 +1,1 @@
+"""Differential testing of unitgate against `systemd-analyze security --offline=true`."""

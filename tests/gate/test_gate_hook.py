@@ -1,0 +1,110 @@
+"""The pre-commit hook: its manifest, its `files` pattern, and a real `pre-commit try-repo` run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, write_tree
+
+MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+
+
+def hook() -> dict[str, object]:
+    yaml = pytest.importorskip("yaml")  # pre-commit depends on PyYAML
+    (entry,) = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    assert isinstance(entry, dict)
+    return entry
+
+
+def test_manifest() -> None:
+    entry = hook()
+    assert entry["id"] == "unitgate"
+    assert entry["language"] == "python"
+    assert entry["entry"] == "unitgate check"
+    assert entry["require_serial"] is True
+
+
+@pytest.mark.parametrize(
+    ("path", "selected"),
+    [
+        ("web.service", True),
+        ("etc/systemd/system/web.service", True),
+        ("getty@.service", True),
+        ("web.service.d/override.conf", True),
+        ("etc/systemd/system/web-.service.d/10-harden.conf", True),
+        ("units/getty@.service.d/x.conf", True),
+        ("service.d/10-all.conf", True),
+        ("etc/systemd/system/service.d/10-all.conf", True),
+        ("web.container", True),
+        ("web.container.d/10-x.conf", True),
+        ("containers/container.d/10-x.conf", True),
+        ("web.service.bak", False),
+        ("web.service.d/README", False),
+        ("ssh/sshd_config.d/10-x.conf", False),
+        ("nginx/conf.d/site.conf", False),
+        ("myservice.d/x.conf", False),
+        ("web.socket", False),
+    ],
+)
+def test_files_pattern(path: str, selected: bool) -> None:
+    assert bool(re.search(str(hook()["files"]), path)) is selected
+
+
+UNDER_HARDENED = "[Unit]\nDescription=demo\n\n[Service]\nExecStart=/usr/bin/demo\n"
+HARDENED = UNDER_HARDENED + "NoNewPrivileges=yes\nProtectSystem=strict\n"
+POLICY = 'policy-version = 1\nmax-exposure = 9.9\n[require]\nNoNewPrivileges = true\nProtectSystem = ["strict", "full"]\n'
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo(tmp_path: Path) -> None:
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if shutil.which("git") is None or not Path(pre_commit).exists():
+        pytest.skip("needs git and pre-commit")
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q")
+    _git(work, "config", "user.email", "t@example.invalid")
+    _git(work, "config", "user.name", "t")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "UNITGATE_CACHE_DIR": ""}
+    env.pop("GITHUB_ACTIONS", None)
+
+    def try_repo(*paths: str) -> subprocess.CompletedProcess[str]:
+        _git(work, "add", "-A")
+        return subprocess.run(
+            [pre_commit, "try-repo", str(ROOT), "unitgate", "--color", "never", "--files", *paths],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    write_tree(work, {".unitgate.toml": POLICY, "units/demo.service": UNDER_HARDENED})
+    blocked = try_repo("units/demo.service")
+    if blocked.returncode != 1 and "Could not find a version" in blocked.stdout + blocked.stderr:
+        pytest.skip("pre-commit could not install the hook's dependencies (no package index)")
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "units/demo.service:4:1: UG101 demo.service: NoNewPrivileges= is not set" in blocked.stdout
+    assert "units/demo.service:4:1: UG101 demo.service: ProtectSystem= is not set" in blocked.stdout
+
+    write_tree(work, {"units/demo.service": HARDENED})
+    passed = try_repo("units/demo.service")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+    write_tree(work, {"units/demo.service.d/override.conf": "[Service]\nProtectSystem=no\n"})
+    weakened = try_repo("units/demo.service.d/override.conf")
+    assert weakened.returncode == 1, weakened.stdout + weakened.stderr
+    assert (
+        "units/demo.service.d/override.conf:2:1: UG102 demo.service: ProtectSystem=no is not accepted by the "
+        "policy, overriding ProtectSystem=strict at units/demo.service:7" in weakened.stdout
+    )
