@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -77,7 +77,7 @@ class UnitAnalysis:
     state: LoadState
     exposure: int | None = None  # tenths (96 = 9.6); None when not loaded
     rating: str | None = None
-    checks: tuple[CheckResult, ...] = ()  # in systemd-analyze's printed order
+    checks: Sequence[CheckResult] = ()  # in systemd-analyze's printed order
     assignments: tuple[Assignment, ...] = ()  # every line applied, in merge order
     section_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (file, section) -> line
     diagnostics: tuple[Diagnostic, ...] = ()

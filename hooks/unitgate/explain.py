@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths
 from unitgate.model import Diagnostic
-from unitgate.security.score import format_tenths, rating_for
+from unitgate.security.score import CheckRows, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
@@ -79,9 +80,22 @@ def unit_json(r: UnitAnalysis) -> dict[str, Any]:
     return out
 
 
+def unit_json_text(r: UnitAnalysis) -> str:
+    """unit_json(r) encoded; rows come pre-encoded from the scorer when it can (thousands of units)."""
+    if not isinstance(r.checks, CheckRows):
+        return json.dumps(unit_json(r), ensure_ascii=False)
+    data = unit_json(replace(r, checks=()))
+    diagnostics = json.dumps(data.pop("diagnostics"), ensure_ascii=False)
+    wrapper = data.pop("wrapper", None)
+    head = json.dumps(data, ensure_ascii=False)
+    head = head.replace('"checks": []', '"checks": ' + r.checks.json_text(), 1)
+    tail = "" if wrapper is None else ', "wrapper": ' + json.dumps(wrapper, ensure_ascii=False)
+    return head[:-1] + ', "diagnostics": ' + diagnostics + tail + "}"
+
+
 def render_json(results: Sequence[UnitAnalysis]) -> str:
     # One unit per line: the C encoder (no indent) keeps thousands of units fast.
-    units = ",\n".join(json.dumps(unit_json(r), ensure_ascii=False) for r in results)
+    units = ",\n".join(unit_json_text(r) for r in results)
     return f"[\n{units}\n]\n" if units else "[]\n"
 
 

@@ -670,13 +670,17 @@ def _weight_sum(checks: Sequence[CheckResult], excluded: frozenset[str]) -> int:
 
 
 def savings(
-    checks: Sequence[CheckResult], excluded: frozenset[str], target: int
+    checks: Sequence[CheckResult],
+    excluded: frozenset[str],
+    target: int,
+    weakened: Callable[[CheckResult], bool] = lambda c: False,
 ) -> list[tuple[CheckResult, int]]:
-    """The checks whose fixing lowers the score most, biggest first (ties in systemd's order), until
-    the score is at or below `target`: each with the score once it and every check before it are fixed."""
+    """The checks to fix, until the score is at or below `target`: first those a line in the unit made
+    bad (undoing a weakening is the cheapest fix), then those left at systemd's default; biggest saving
+    first within each (ties in systemd's order). Each with the score once it and those before are fixed."""
     candidates = sorted(
         (c for c in checks if c.badness and canonical_check(c.json_field) not in excluded),
-        key=lambda c: -_contribution(c),
+        key=lambda c: (not weakened(c), -_contribution(c)),
     )
     fixed: frozenset[str] = frozenset()
     chosen: list[tuple[CheckResult, int]] = []
@@ -702,7 +706,13 @@ def _exposure(ctx: Context) -> list[Finding]:
     if maximum is None or exposure is None or exposure <= maximum:
         return []
     checks, excluded = ctx.analysis.checks, ctx.policy.exclude_checks
-    steps = savings(checks, excluded, maximum)
+    written = {a.location: a.key for s in ctx.analysis.settings.values() for a in s.assignments}
+    steps = savings(
+        checks,
+        excluded,
+        maximum,
+        lambda c: c.source is not None and written.get(c.source, "") in c.directives,
+    )
     shown = steps[:MAX_SUGGESTIONS]
     items = ", ".join(f"{check_fix(c)} ({_saved(c, checks, excluded)})" for c, _ in shown)
     reached = shown[-1][1] if shown else exposure

@@ -58,7 +58,10 @@ def test_files_pattern(path: str, selected: bool) -> None:
 
 UNDER_HARDENED = "[Unit]\nDescription=demo\n\n[Service]\nExecStart=/usr/bin/demo\n"
 HARDENED = UNDER_HARDENED + "NoNewPrivileges=yes\nProtectSystem=strict\n"
-POLICY = 'policy-version = 1\nmax-exposure = 9.9\n[require]\nNoNewPrivileges = true\nProtectSystem = ["strict", "full"]\n'
+POLICY = (
+    "policy-version = 1\nmax-exposure = 9.9\n"
+    '[require]\nNoNewPrivileges = true\nProtectSystem = ["strict", "full"]\n'
+)
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 from typing import TypeVar
 
 from unitgate.analysis import CheckResult
+from unitgate.model import Location
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 
@@ -73,8 +76,72 @@ def _assess(check: Check, info: SecurityInfo) -> _Row:
     return _Row(check, a.badness, description, a.decided_by)
 
 
+@dataclass(frozen=True)
+class _Evaluation:
+    exposure: int
+    rows: tuple[CheckResult, ...]  # without sources: shared by every unit with these settings
+    decided_by: tuple[str | None, ...]
+    json_heads: tuple[str, ...]  # each row as JSON up to its "source" value...
+    json_tails: tuple[str, ...]  # ...and after it
+
+
+class CheckRows(Sequence[CheckResult]):
+    """A unit's rows: shared evaluated rows plus this unit's sources, built only when read."""
+
+    __slots__ = ("_evaluation", "_items", "_origins")
+
+    def __init__(self, evaluation: _Evaluation, origins: Mapping[str, Location]) -> None:
+        self._evaluation = evaluation
+        self._origins = origins
+        self._items: tuple[CheckResult, ...] | None = None
+
+    def _source(self, i: int) -> Location | None:
+        decided = self._evaluation.decided_by[i]
+        return self._origins.get(decided) if decided else None
+
+    def _all(self) -> tuple[CheckResult, ...]:
+        if self._items is None:
+            rows = self._evaluation.rows
+            self._items = tuple(r._replace(source=self._source(i)) for i, r in enumerate(rows))
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._evaluation.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> CheckResult: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[CheckResult]: ...
+    def __getitem__(self, i: int | slice) -> CheckResult | Sequence[CheckResult]:
+        return self._all()[i]
+
+    def json_text(self) -> str:
+        """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
+        e = self._evaluation
+        parts = []
+        for i, head in enumerate(e.json_heads):
+            source = self._source(i)
+            parts.append(head + ("null" if source is None else json.dumps(str(source))) + e.json_tails[i])
+        return "[" + ", ".join(parts) + "]"
+
+
+def _json_parts(r: CheckResult) -> tuple[str, str]:
+    head = {
+        "name": r.name,
+        "json_field": r.json_field,
+        "set": r.set,
+        "description": r.description,
+        "weight": r.weight,
+        "range": r.range,
+        "badness": r.badness,
+        "exposure": None if r.exposure is None else round(r.exposure / 10, 1),
+    }
+    text = json.dumps(head, ensure_ascii=False)
+    return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
+
+
 @lru_cache(maxsize=4096)
-def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> tuple[int, tuple[_Row, ...]]:
+def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     """Exposure and rows in printed order. Cached: many units share the same settings, and the
     cache key ignores `origins` (where each value came from), which no number depends on."""
     rows = [_assess(c, info) for c in checks]
@@ -96,14 +163,8 @@ def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> tuple[int, tuple
         )
         for r in rows
     ]
-    return exposure, tuple(_printed_order(rows))
-
-
-def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, tuple[CheckResult, ...]]:
-    """The overall exposure (tenths) and the rows in systemd-analyze's printed order."""
-    exposure, rows = _evaluate(info, checks)
-    origins = info.origins
-    return exposure, tuple(
+    ordered = _printed_order(rows)
+    results = tuple(
         CheckResult(
             name=r.check.name,
             json_field=r.check.json_field,
@@ -113,10 +174,23 @@ def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, 
             exposure=r.exposure,
             description=r.description,
             directives=r.check.directives,
-            source=origins.get(r.decided_by) if r.decided_by else None,
         )
-        for r in rows
+        for r in ordered
     )
+    parts = [_json_parts(r) for r in results]
+    return _Evaluation(
+        exposure,
+        results,
+        tuple(r.decided_by for r in ordered),
+        tuple(h for h, _ in parts),
+        tuple(t for _, t in parts),
+    )
+
+
+def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, CheckRows]:
+    """The overall exposure (tenths) and the rows in systemd-analyze's printed order."""
+    evaluation = _evaluate(info, checks)
+    return evaluation.exposure, CheckRows(evaluation, info.origins)
 
 
 def _printed_order(rows: list[_Row]) -> list[_Row]:

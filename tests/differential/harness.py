@@ -1,0 +1,217 @@
+"""Run one generated case through systemd-analyze and through unitgate, and compare the two.
+
+systemd-analyze is asked twice per case, the way tools/oracle.py does it: the text form for the
+overall line (JSON output has no overall score) and `--json=short` with SYSTEMD_ANALYZE_DEBUG=1 for
+each check's weight, badness and range. Both use `--root=<case dir>`, so the host's units and drop-ins
+never leak in. unitgate runs in-process on the path of the unit file systemd loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import traceback
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .generator import Case
+
+OVERALL = re.compile(r"Overall exposure level for (\S+): (\d+\.\d) (\w+)")
+NA = 2**64 - 1  # systemd's UINT64_MAX badness: "not applicable"
+
+
+def systemd_analyze() -> str | None:
+    """The analyzer to compare with: $SYSTEMD_ANALYZE, else systemd-analyze from PATH."""
+    return os.environ.get("SYSTEMD_ANALYZE") or shutil.which("systemd-analyze")
+
+
+@dataclass
+class SystemdVerdict:
+    loaded: bool
+    returncode: int
+    stderr: str
+    analysed_as: str | None = None
+    exposure: str | None = None  # "9.6"
+    rating: str | None = None
+    checks: list[dict[str, Any]] | None = None  # --json=short rows, in printed order
+
+
+@dataclass
+class UnitgateVerdict:
+    loaded: bool
+    state: str
+    unit: str | None = None
+    exposure: str | None = None
+    rating: str | None = None
+    checks: list[dict[str, Any]] | None = None
+    diagnostics: list[str] = field(default_factory=list)
+    crash: str | None = None
+
+
+@dataclass
+class Outcome:
+    case: Case
+    systemd: SystemdVerdict
+    unitgate: UnitgateVerdict
+    problems: list[str]
+
+    @property
+    def agree(self) -> bool:
+        return not self.problems
+
+    def report(self) -> str:
+        """Everything needed to reproduce and read a disagreement."""
+        sd, ug = self.systemd, self.unitgate
+        lines = [
+            f"=== DISAGREEMENT: seed={self.case.seed} case={self.case.index} "
+            f"(reproduce: python -m tests.differential.run --seed {self.case.seed} --case {self.case.index})",
+            self.case.dump(),
+            "--- systemd-analyze: "
+            + (f"{sd.analysed_as} {sd.exposure} {sd.rating}" if sd.loaded else f"refused (exit {sd.returncode})"),
+        ]
+        lines += [f"    {x}" for x in sd.stderr.splitlines()[-12:]]
+        lines.append(
+            "--- unitgate: " + (f"{ug.unit} {ug.exposure} {ug.rating}" if ug.loaded else f"not loaded ({ug.state})")
+        )
+        lines += [f"    {d}" for d in ug.diagnostics[-12:]]
+        if ug.crash:
+            lines.append(ug.crash)
+        lines.append("--- differences:")
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _env(debug: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYSTEMD_", "XDG_"))}
+    env.update(SYSTEMD_COLORS="0", SYSTEMD_PAGER="", LC_ALL="C.UTF-8")
+    if debug:
+        env["SYSTEMD_ANALYZE_DEBUG"] = "1"
+    return env
+
+
+def run_systemd(root: Path, unit: str, analyzer: str) -> SystemdVerdict:
+    # cwd=root: a file named like the unit in the working directory would be put first on the path.
+    args = [analyzer, "security", "--offline=true", f"--root={root}"]
+    text = subprocess.run([*args, unit], capture_output=True, text=True, cwd=root, env=_env(False))
+    js = subprocess.run(
+        [*args, "--json=short", unit], capture_output=True, text=True, cwd=root, env=_env(True)
+    )
+    stderr = text.stderr.replace(f"{root}/", "").replace(str(root), "").strip()
+    m = OVERALL.search(text.stdout)
+    verdict = SystemdVerdict(loaded=bool(m) and text.returncode == 0, returncode=text.returncode, stderr=stderr)
+    if m:
+        verdict.analysed_as, verdict.exposure, verdict.rating = m.group(1), m.group(2), m.group(3)
+        try:
+            verdict.checks = json.loads(js.stdout)
+        except json.JSONDecodeError:
+            verdict.stderr += f"\n(unparsable --json=short output: {js.stdout[:200]!r} {js.stderr[-500:]!r})"
+    return verdict
+
+
+def run_unitgate(root: Path, case: Case) -> UnitgateVerdict:
+    from unitgate.analysis import LoadState
+    from unitgate.engine import analyze_paths
+    from unitgate.security.score import format_tenths
+
+    try:
+        results = analyze_paths([str(root / case.unit_file)])
+    except Exception:
+        return UnitgateVerdict(False, "crash", crash=traceback.format_exc())
+    if len(results) != 1:
+        return UnitgateVerdict(False, f"{len(results)} results", crash=f"expected 1 result, got {results!r}")
+    r = results[0]
+    diags = [str(d).replace(f"{root}/", "") for d in r.diagnostics]
+    v = UnitgateVerdict(r.state is LoadState.LOADED, r.state.value, unit=r.unit, diagnostics=diags)
+    if v.loaded and r.exposure is not None:
+        v.exposure, v.rating = format_tenths(r.exposure), r.rating
+        v.checks = [
+            {
+                "name": c.name,
+                "json_field": c.json_field,
+                "set": c.set,
+                "description": c.description,
+                "weight": c.weight,
+                "badness": NA if c.badness is None else c.badness,
+                "range": c.range,
+                "exposure": None if c.exposure is None else format_tenths(c.exposure),
+            }
+            for c in r.checks
+        ]
+    return v
+
+
+FIELDS = ("badness", "exposure", "description", "set", "weight", "range", "json_field")
+
+
+def compare(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
+    """Every way unitgate's verdict differs from systemd-analyze's, one line each (empty: agree)."""
+    if ug.crash:
+        return [f"unitgate crashed or misbehaved ({ug.state})"]
+    if sd.loaded != ug.loaded:
+        sd_says = "loads the unit" if sd.loaded else "refuses the unit"
+        return [f"load state: systemd-analyze {sd_says}; unitgate says {ug.state}"]
+    if not sd.loaded:
+        return []
+    if sd.checks is None or ug.checks is None:
+        return ["no per-check rows to compare"]
+    problems = []
+    if sd.analysed_as != ug.unit:
+        problems.append(f"analysed as: systemd {sd.analysed_as!r}, unitgate {ug.unit!r}")
+    if (sd.exposure, sd.rating) != (ug.exposure, ug.rating):
+        problems.append(f"overall: systemd {sd.exposure} {sd.rating}, unitgate {ug.exposure} {ug.rating}")
+    sd_rows = {c["name"]: c for c in sd.checks}
+    ug_rows = {c["name"]: c for c in ug.checks}
+    for name in sd_rows.keys() - ug_rows.keys():
+        problems.append(f"{name}: only systemd has this row")
+    for name in ug_rows.keys() - sd_rows.keys():
+        problems.append(f"{name}: only unitgate has this row")
+    for name, s in sd_rows.items():
+        u = ug_rows.get(name)
+        if u is None:
+            continue
+        diffs = [f"{f} systemd={s.get(f)!r} unitgate={u.get(f)!r}" for f in FIELDS if s.get(f) != u.get(f)]
+        if diffs:
+            problems.append(f"{name}: " + "; ".join(diffs))
+    if not problems and [c["name"] for c in sd.checks] != [c["name"] for c in ug.checks]:
+        problems.append(_order_diff([c["name"] for c in sd.checks], [c["name"] for c in ug.checks]))
+    return problems
+
+
+def _order_diff(sd: list[str], ug: list[str]) -> str:
+    first = next(i for i, (a, b) in enumerate(zip(sd, ug)) if a != b)
+    return f"row order differs from row {first}: systemd {sd[first : first + 4]} unitgate {ug[first : first + 4]}"
+
+
+def run_cases(cases: Iterable[Case], workdir: Path, jobs: int | None = None) -> Iterator[Outcome]:
+    """Write each case under `workdir`, ask both tools, yield outcomes in case order.
+
+    systemd-analyze runs in a thread pool while unitgate runs in this thread. Each case gets its own
+    directory, never reused: unitgate caches directory listings by path.
+    """
+    analyzer = systemd_analyze()
+    if analyzer is None:
+        raise RuntimeError("systemd-analyze is not installed")
+    jobs = jobs or max(2, (os.cpu_count() or 2) * 2)
+    with ThreadPoolExecutor(jobs) as pool:
+        pending = []
+        for case in cases:
+            root = workdir / f"s{case.seed}-c{case.index}"
+            root.mkdir(parents=True)
+            case.write(root)
+            pending.append((case, root, pool.submit(run_systemd, root, case.unit_name, analyzer)))
+            if len(pending) >= 4 * jobs:
+                yield _finish(*pending.pop(0))
+        for item in pending:
+            yield _finish(*item)
+
+
+def _finish(case: Case, root: Path, future: Any) -> Outcome:
+    ug = run_unitgate(root, case)
+    sd = future.result()
+    return Outcome(case, sd, ug, compare(sd, ug))
