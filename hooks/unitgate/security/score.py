@@ -6,8 +6,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import overload
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
