@@ -73,7 +73,7 @@ def _quadlets(path: str, seen: set[tuple[tuple[str, ...], str]]) -> list[UnitAna
     from unitgate.quadlet.generate import service_name
 
     if not (name.endswith(".container") or os.path.dirname(path).endswith(".container.d")):
-        message = "only .container quadlets are scored; this file is checked as part of the containers using it"
+        message = "only .container quadlets are scored; this file counts as part of the containers using it"
         return [_problem(path, name, LoadState.SKIPPED, message, NOT_SUPPORTED, Severity.INFO)]
     targets = quadlet.quadlet_targets(path)
     if not targets:
@@ -102,9 +102,11 @@ def analyze_assignments(unit: str, assignments: Sequence[Assignment], path: str)
     ctx = UnitContext(unit, path)
     applied = []
     for a in assignments:
-        if settings.apply(state, a, ctx).fatal:
+        outcome = settings.apply(state, a, ctx)
+        if outcome.fatal:
             break
-        applied.append(a)
+        if not outcome.ignored:
+            applied.append(a)
     exposure, checks = score(build_info(state, unit))
     return UnitAnalysis(
         unit=unit,
@@ -261,7 +263,8 @@ def load_unit(target: Target) -> UnitAnalysis:
                     )
                 )
                 break
-            applied.append(a)
+            if not outcome.ignored:
+                applied.append(a)
         if parsed.fatal is not None:
             if main:
                 return result(LoadState.ERROR, shown, section_lines=section_lines)

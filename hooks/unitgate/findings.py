@@ -42,7 +42,8 @@ RULES: tuple[Rule, ...] = (
         Level.ERROR,
         "A directive the policy requires is not set in the unit or any of its drop-ins.",
         "Add the directive with an accepted value, in the unit or in a drop-in. The finding points at "
-        "the [Service] header of the file you changed, which is where the line can go.",
+        "the [Service] header (for a podman quadlet, the [Container] header) of the file you changed, "
+        "which is where the line can go.",
     ),
     Rule(
         "UG102",
@@ -111,6 +112,25 @@ RULES: tuple[Rule, ...] = (
         man="systemd.unit",
     ),
     Rule(
+        "UG306",
+        "quadlet-service-key",
+        Level.WARNING,
+        "A [Service] key in a podman quadlet that quadlet does not support (User=, Group=, DynamicUser=): "
+        "it changes the podman process, not the container.",
+        "Set the container's user with User=/Group= in [Container] (and UserNS= for a user namespace), "
+        "and remove the key from [Service]. podman 5.6 and later warn about it; earlier versions pass it "
+        "to systemd silently, which runs podman itself as that user.",
+        man="podman-systemd.unit",
+    ),
+    Rule(
+        "UG307",
+        "quadlet-warning",
+        Level.WARNING,
+        "quadlet would warn about this line (for example a short image name); the unit is still generated.",
+        "Fix the line as the message says.",
+        man="podman-systemd.unit",
+    ),
+    Rule(
         "UG401",
         "suppression-without-reason",
         Level.ERROR,
@@ -140,11 +160,22 @@ RULES: tuple[Rule, ...] = (
         "Exclude the file from the hook until support lands, e.g. `exclude: \\.container$` in "
         ".pre-commit-config.yaml.",
     ),
+    Rule(
+        "UG902",
+        "no-container-policy",
+        Level.NOTE,
+        "The policy has no [container] rules, so a podman quadlet was only checked for load errors and "
+        "quadlet warnings.",
+        "Add a [container] table to the policy (max-exposure, [container.require], [container.forbid]) "
+        "to hold containers to a standard.",
+    ),
 )
 
 RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 MAN_BASE = "https://www.freedesktop.org/software/systemd/man/"
+# podman-systemd.unit(5) for the podman release quadlet-1 reads; its headings have no stable anchors.
+PODMAN_MAN = "https://docs.podman.io/en/v5.4.2/markdown/podman-systemd.unit.5.html"
 
 # Directives documented outside systemd.exec(5); everything else in [Service] is in systemd.exec(5).
 _RESOURCE_CONTROL = frozenset(
@@ -198,6 +229,8 @@ _SERVICE = frozenset(
 def man_page(directive: str) -> str:
     """The man page documenting `directive` ("NoNewPrivileges" or "Unit.After")."""
     section, _, key = directive.rpartition(".")
+    if section in ("Container", "Quadlet"):
+        return "podman-systemd.unit"
     if section == "Unit" or section == "Install":
         return "systemd.unit"
     if key in _RESOURCE_CONTROL:
@@ -210,10 +243,15 @@ def man_page(directive: str) -> str:
 def man_url(directive: str) -> str:
     """freedesktop.org's page and anchor for a directive, as systemd-analyze's own links are built."""
     key = directive.rpartition(".")[2]
-    return f"{MAN_BASE}{man_page(directive)}.html#{key}="
+    page = man_page(directive)
+    if page == "podman-systemd.unit":
+        return PODMAN_MAN
+    return f"{MAN_BASE}{page}.html#{key}="
 
 
 def rule_url(rule: Rule) -> str | None:
+    if rule.man == "podman-systemd.unit":
+        return PODMAN_MAN
     return f"{MAN_BASE}{rule.man}.html" if rule.man else None
 
 
@@ -251,6 +289,7 @@ class UnitSummary:
     exposure: int | None  # tenths, as scored under the policy (after exclude-checks)
     max_exposure: int | None  # tenths
     policy: str  # where the policy came from, e.g. ".unitgate.toml (extends strict@1)"
+    model: str = "systemd-252"  # the exposure model: "systemd-252", or "quadlet-1" for a container
 
 
 @dataclass(frozen=True)

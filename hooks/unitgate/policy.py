@@ -29,6 +29,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 POLICY_VERSION = 1
 SCORINGS = ("systemd-252",)
 DEFAULT_SCORING = "systemd-252"
+CONTAINER_SCORINGS = ("quadlet-1",)
+DEFAULT_CONTAINER_SCORING = "quadlet-1"
 DEFAULT_BUILTIN = "baseline@1"
 POLICY_FILE = ".unitgate.toml"
 SCHEMA_FILE = f"policy-v{POLICY_VERSION}.schema.json"
@@ -103,6 +105,39 @@ class PolicyError(Exception):
 
 
 @dataclass(frozen=True)
+class ContainerRules:
+    """The `[container]` table: what a podman quadlet `.container` is held against.
+
+    Keys of `require`/`forbid` are `[Container]` keys ("ReadOnly"); `ignore` holds rule ids and
+    canonical keys ("Container.ReadOnly", "Service.User"). `None` scalars: not set here."""
+
+    scoring: str | None = None
+    max_exposure: int | None = None  # tenths, quadlet-1 exposure
+    rootless: bool | None = None  # None: the mode implied by where the file lives
+    require: Mapping[str, Value] = field(default_factory=dict)
+    forbid: Mapping[str, Value] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
+    exclude_checks: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        """No rule at all: nothing to check a container against."""
+        return self.max_exposure is None and not self.require and not self.forbid
+
+    def over(self, base: ContainerRules) -> ContainerRules:
+        """These rules on top of `base`: scalars replace, require/forbid per key, lists add up."""
+        return ContainerRules(
+            scoring=self.scoring if self.scoring is not None else base.scoring,
+            max_exposure=self.max_exposure if self.max_exposure is not None else base.max_exposure,
+            rootless=self.rootless if self.rootless is not None else base.rootless,
+            require={**base.require, **self.require},
+            forbid={**base.forbid, **self.forbid},
+            ignore=base.ignore | self.ignore,
+            exclude_checks=base.exclude_checks | self.exclude_checks,
+        )
+
+
+@dataclass(frozen=True)
 class Override:
     units: tuple[str, ...]
     reason: str
@@ -111,6 +146,7 @@ class Override:
     forbid: Mapping[str, Value] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
     exclude_checks: frozenset[str] = frozenset()
+    container: ContainerRules = field(default_factory=ContainerRules)
 
     def matches(self, unit: str) -> bool:
         names = (unit, template_name(unit))
@@ -130,6 +166,7 @@ class Policy:
     ignore: frozenset[str] = frozenset()
     exclude_checks: frozenset[str] = frozenset()
     overrides: tuple[Override, ...] = ()
+    container: ContainerRules = field(default_factory=ContainerRules)
 
     @property
     def description(self) -> str:
@@ -145,6 +182,7 @@ class Policy:
             forbid=self.forbid,
             ignore=self.ignore,
             exclude_checks=self.exclude_checks,
+            container=self.container,
         )
         for override in self.overrides:
             if override.matches(unit):
@@ -159,6 +197,7 @@ class Policy:
                     ignore=result.ignore | override.ignore,
                     exclude_checks=result.exclude_checks | override.exclude_checks,
                     reasons=(*result.reasons, override.reason),
+                    container=override.container.over(result.container),
                 )
         return result
 
@@ -175,11 +214,17 @@ class UnitPolicy:
     ignore: frozenset[str]
     exclude_checks: frozenset[str]
     reasons: tuple[str, ...] = ()  # the overrides that applied, by their reason
+    container: ContainerRules = field(default_factory=ContainerRules)
 
-    def ignores(self, rule: str, directive: str | None) -> bool:
-        if rule in self.ignore:
+    def ignores(self, rule: str, directive: str | None, *, container: bool = False) -> bool:
+        """Whether `ignore` drops a finding; for a container, `[container] ignore` counts too."""
+        extra = self.container.ignore if container else frozenset()
+        if rule in self.ignore or rule in extra:
             return True
-        return directive is not None and canonical_directive(directive) in self._ignored_directives
+        if directive is None:
+            return False
+        key = canonical_directive(directive)
+        return key in self._ignored_directives or key in extra
 
     @property
     def _ignored_directives(self) -> frozenset[str]:
@@ -203,6 +248,11 @@ def display_directive(key: str) -> str:
     """'Service.NoNewPrivileges' -> 'NoNewPrivileges'; 'Unit.After' unchanged."""
     section, _, name = key.partition(".")
     return name if section == "Service" else key
+
+
+def container_key(name: str) -> str:
+    """A name in `[container] ignore`: 'ReadOnly' -> 'Container.ReadOnly'; 'Service.User' unchanged."""
+    return name if "." in name or name.startswith("UG") else f"Container.{name}"
 
 
 def canonical_check(check: str) -> str:
@@ -262,6 +312,7 @@ def default_policy() -> Policy:
         ignore=builtin.ignore,
         exclude_checks=builtin.exclude_checks,
         overrides=builtin.overrides,
+        container=builtin.container,
     )
 
 
@@ -313,6 +364,7 @@ def from_data(
         ignore=frozenset(data.get("ignore", ())),
         exclude_checks=frozenset(canonical_check(c) for c in data.get("exclude-checks", ())),
         overrides=tuple(_override(o) for o in data.get("override", ())),
+        container=_container(data.get("container", {})),
     )
     extends = data.get("extends")
     if extends is None:
@@ -328,6 +380,7 @@ def from_data(
         ignore=base.ignore | own.ignore,
         exclude_checks=base.exclude_checks | own.exclude_checks,
         overrides=(*base.overrides, *own.overrides),
+        container=own.container.over(base.container),
     )
 
 
@@ -362,6 +415,19 @@ def _override(data: Mapping[str, Any]) -> Override:
         forbid=_directives(data.get("forbid", {})),
         ignore=frozenset(data.get("ignore", ())),
         exclude_checks=frozenset(canonical_check(c) for c in data.get("exclude-checks", ())),
+        container=_container(data.get("container", {})),
+    )
+
+
+def _container(data: Mapping[str, Any]) -> ContainerRules:
+    return ContainerRules(
+        scoring=data.get("scoring"),
+        max_exposure=_tenths(data.get("max-exposure")),
+        rootless=data.get("rootless"),
+        require={k: _value(v) for k, v in data.get("require", {}).items()},
+        forbid={k: _value(v) for k, v in data.get("forbid", {}).items()},
+        ignore=frozenset(container_key(i) for i in data.get("ignore", ())),
+        exclude_checks=frozenset(data.get("exclude-checks", ())),
     )
 
 
@@ -377,6 +443,10 @@ def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
         for i, override in enumerate(data.get("override", ())):
             yield ("override", i), override
 
+    for where, scope in list(scopes()):
+        container = scope.get("container")
+        if isinstance(container, Mapping):
+            _check_container(container, origin, prefix, (*where, "container"))
     for where, scope in scopes():
         exposure = scope.get("max-exposure")
         if exposure is not None and abs(exposure * 10 - round(exposure * 10)) > 1e-9:
@@ -397,6 +467,89 @@ def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
                 problem = _value_problem(canonical_directive(name), _value(value), table)
                 if problem:
                     raise PolicyError(origin, problem, _key_path(prefix, *where, table, name))
+
+
+def _check_container(
+    data: Mapping[str, Any], origin: str, prefix: str, where: tuple[str | int, ...]
+) -> None:
+    """`[container]`: one-decimal max-exposure, known rule ids, [Container] keys, sensible values."""
+    from unitgate.findings import RULE_BY_ID
+
+    exposure = data.get("max-exposure")
+    if exposure is not None and abs(exposure * 10 - round(exposure * 10)) > 1e-9:
+        raise PolicyError(
+            origin,
+            f"{exposure} has more than one decimal; exposure is scored in steps of 0.1",
+            _key_path(prefix, *where, "max-exposure"),
+        )
+    for item in data.get("ignore", ()):
+        if item.startswith("UG") and item[2:].isdigit() and item not in RULE_BY_ID:
+            raise PolicyError(
+                origin,
+                f"unknown rule id {item!r} (rule ids: {', '.join(RULE_BY_ID)})",
+                _key_path(prefix, *where, "ignore"),
+            )
+    for table in ("require", "forbid"):
+        for name, value in data.get(table, {}).items():
+            problem = container_value_problem(name, _value(value), table)
+            if problem:
+                raise PolicyError(origin, problem, _key_path(prefix, *where, table, name))
+
+
+# [Container] keys whose value is a quadlet boolean; a policy gives them true/false.
+CONTAINER_BOOLEANS = frozenset(
+    {
+        "EnvironmentHost",
+        "NoNewPrivileges",
+        "ReadOnly",
+        "ReadOnlyTmpfs",
+        "RunInit",
+        "SecurityLabelDisable",
+        "SecurityLabelNested",
+        "VolatileTmp",
+    }
+)
+CONTAINER_CAPABILITY_KEYS = frozenset({"AddCapability", "DropCapability"})
+
+
+def container_value_problem(key: str, value: Value, table: str) -> str | None:
+    """Why `key = value` cannot be used in [container.require]/[container.forbid], if it cannot."""
+    from unitgate.quadlet.keys import CONTAINER_KEYS
+
+    if key not in CONTAINER_KEYS:
+        import difflib
+
+        close = difflib.get_close_matches(key, sorted(CONTAINER_KEYS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{key!r} is not a [Container] key quadlet knows{hint}"
+    if value == "*" and table == "forbid":
+        return '"*" (any value) is only meaningful in [require]'
+    if key in CONTAINER_BOOLEANS and not isinstance(value, bool):
+        return f"{key} is a boolean: write true or false"
+    if key not in CONTAINER_BOOLEANS and isinstance(value, bool):
+        return f"{key} takes a value, not true/false"
+    if key == "DropCapability" and table == "forbid":
+        return (
+            "forbidding a dropped capability means nothing: to keep capabilities out of the container, "
+            "forbid them with AddCapability = [...] or require DropCapability"
+        )
+    if key == "AddCapability" and table == "require":
+        return (
+            "to limit the container's capabilities, require DropCapability = \"all\" and forbid the ones "
+            "it must never hold with [container.forbid] AddCapability = [...]"
+        )
+    if key in CONTAINER_CAPABILITY_KEYS and value != "*":
+        names = value.split() if isinstance(value, str) else list(value)
+        known = {c.removeprefix("CAP_") for c in CAPABILITIES} | {"ALL"}
+        unknown = [n for n in names if n.upper().removeprefix("CAP_") not in known]
+        if unknown:
+            return f"unknown capability {unknown[0]!r}"
+    if key in ("PodmanArgs", "GlobalArgs") and value != "*":
+        flags = [value] if isinstance(value, str) else list(value)
+        bad = [f for f in flags if not f.startswith("-")]
+        if bad:
+            return f"{bad[0]!r} is not a podman flag (write it as on the command line: \"--privileged\")"
+    return None
 
 
 def _value_problem(key: str, value: Value, table: str) -> str | None:
@@ -451,6 +604,11 @@ def _schema_message(error: Any) -> str:
 
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
+        if extra and list(error.absolute_path)[-1:] == ["container"] and extra[0][:1].isupper():
+            return (
+                f"unknown key {extra[0]!r}: [Container] keys go in [container.require] or "
+                "[container.forbid]"
+            )
         if extra:
             close = difflib.get_close_matches(extra[0], allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(allowed)})"
@@ -464,6 +622,14 @@ def _schema_message(error: Any) -> str:
         return f"{error.instance!r} must name a built-in policy pinned by version, e.g. {name}@1"
     if error.validator == "pattern" and error.schema.get("pattern") == "\\S":
         return "must not be empty"
+    if "propertyNames" in error.schema_path and "container" in list(error.absolute_path):
+        hint = ""
+        if error.instance in _CONTAINER_TABLE_KEYS:
+            hint = (
+                " (a key after a [table] header belongs to that table: "
+                f"move {error.instance} under [container], above [container.require]/[container.forbid])"
+            )
+        return f"{error.instance!r} is not a [Container] key name (ReadOnly, DropCapability, ...){hint}"
     if "propertyNames" in error.schema_path:
         hint = ""
         if error.instance in _TOP_LEVEL_KEYS:
@@ -474,8 +640,19 @@ def _schema_message(error: Any) -> str:
 
 
 _TOP_LEVEL_KEYS = frozenset(
-    {"policy-version", "extends", "scoring", "max-exposure", "require", "forbid", "ignore", "exclude-checks"}
+    {
+        "policy-version",
+        "extends",
+        "scoring",
+        "max-exposure",
+        "require",
+        "forbid",
+        "ignore",
+        "exclude-checks",
+        "container",
+    }
 )
+_CONTAINER_TABLE_KEYS = frozenset({"scoring", "max-exposure", "rootless", "ignore", "exclude-checks"})
 
 
 def _cache_dir() -> Path | None:
@@ -537,10 +714,14 @@ def _policy_in(directory: Path) -> Path | None:
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            raw = pyproject.read_bytes()
+        except OSError:
+            return pyproject  # unreadable: load_file reports it (exit 2) rather than skipping it silently
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             # A broken pyproject.toml may still hold our table: let load_file report it properly.
-            return pyproject if b"[tool.unitgate" in pyproject.read_bytes() else None
+            return pyproject if b"[tool.unitgate" in raw else None
         tool = data.get("tool")
         if isinstance(tool, dict) and "unitgate" in tool:
             return pyproject

@@ -23,7 +23,7 @@ from unitgate.policy import canonical_directive, display_directive
 _COMMENT = re.compile(r"^[ \t]*[#;][ \t]*unitgate[ \t]*:(?P<body>.*)$")
 _CLAUSE = re.compile(r"^(?P<kind>disable-next-line|disable-file|disable)[ \t]*=[ \t]*(?P<targets>[^ \t]*)")
 _REASON = re.compile(r"""^reason[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')[ \t]*$""")
-_DIRECTIVE = re.compile(r"^(?:(?:Unit|Service|Install)\.)?[A-Z][A-Za-z0-9]*$")
+_DIRECTIVE = re.compile(r"^(?:(?:Unit|Service|Install|Container|Quadlet)\.)?[A-Z][A-Za-z0-9]*$")
 _RULE = re.compile(r"^UG[0-9]{3}$")
 UNSUPPRESSIBLE = frozenset({"UG401", "UG403"})  # a suppression cannot excuse itself
 
@@ -42,7 +42,14 @@ class Suppression:
         if not self.file_wide and finding.location != Location(self.location.path, self.line):
             return False
         directive = canonical_directive(finding.directive) if finding.directive else None
-        return finding.rule in self.targets or (directive is not None and directive in self.targets)
+        if finding.rule in self.targets or (directive is not None and directive in self.targets):
+            return True
+        # A bare name (ReadOnly) in a quadlet file means the [Container] key as well as the [Service] one.
+        return (
+            directive is not None
+            and directive.startswith("Container.")
+            and f"Service.{directive.partition('.')[2]}" in self.targets
+        )
 
     @property
     def shown_targets(self) -> str:

@@ -73,11 +73,16 @@ class Outcome:
             f"(reproduce: python -m tests.differential.run --seed {self.case.seed} --case {self.case.index})",
             self.case.dump(),
             "--- systemd-analyze: "
-            + (f"{sd.analysed_as} {sd.exposure} {sd.rating}" if sd.loaded else f"refused (exit {sd.returncode})"),
+            + (
+                f"{sd.analysed_as} {sd.exposure} {sd.rating}"
+                if sd.loaded
+                else f"refused (exit {sd.returncode})"
+            ),
         ]
         lines += [f"    {x}" for x in sd.stderr.splitlines()[-12:]]
         lines.append(
-            "--- unitgate: " + (f"{ug.unit} {ug.exposure} {ug.rating}" if ug.loaded else f"not loaded ({ug.state})")
+            "--- unitgate: "
+            + (f"{ug.unit} {ug.exposure} {ug.rating}" if ug.loaded else f"not loaded ({ug.state})")
         )
         lines += [f"    {d}" for d in ug.diagnostics[-12:]]
         if ug.crash:
@@ -104,7 +109,9 @@ def run_systemd(root: Path, unit: str, analyzer: str) -> SystemdVerdict:
     )
     stderr = text.stderr.replace(f"{root}/", "").replace(str(root), "").strip()
     m = OVERALL.search(text.stdout)
-    verdict = SystemdVerdict(loaded=bool(m) and text.returncode == 0, returncode=text.returncode, stderr=stderr)
+    verdict = SystemdVerdict(
+        loaded=bool(m) and text.returncode == 0, returncode=text.returncode, stderr=stderr
+    )
     if m:
         verdict.analysed_as, verdict.exposure, verdict.rating = m.group(1), m.group(2), m.group(3)
         try:
@@ -167,10 +174,8 @@ def compare(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
         problems.append(f"overall: systemd {sd.exposure} {sd.rating}, unitgate {ug.exposure} {ug.rating}")
     sd_rows = {c["name"]: c for c in sd.checks}
     ug_rows = {c["name"]: c for c in ug.checks}
-    for name in sd_rows.keys() - ug_rows.keys():
-        problems.append(f"{name}: only systemd has this row")
-    for name in ug_rows.keys() - sd_rows.keys():
-        problems.append(f"{name}: only unitgate has this row")
+    problems += [f"{name}: only systemd has this row" for name in sd_rows.keys() - ug_rows.keys()]
+    problems += [f"{name}: only unitgate has this row" for name in ug_rows.keys() - sd_rows.keys()]
     for name, s in sd_rows.items():
         u = ug_rows.get(name)
         if u is None:
@@ -184,8 +189,10 @@ def compare(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
 
 
 def _order_diff(sd: list[str], ug: list[str]) -> str:
-    first = next(i for i, (a, b) in enumerate(zip(sd, ug)) if a != b)
-    return f"row order differs from row {first}: systemd {sd[first : first + 4]} unitgate {ug[first : first + 4]}"
+    first = next(i for i, (a, b) in enumerate(zip(sd, ug, strict=True)) if a != b)
+    return (
+        f"row order differs at row {first}: systemd {sd[first : first + 3]}, unitgate {ug[first : first + 3]}"
+    )
 
 
 def run_cases(cases: Iterable[Case], workdir: Path, jobs: int | None = None) -> Iterator[Outcome]:

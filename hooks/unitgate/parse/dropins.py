@@ -13,20 +13,25 @@ from functools import lru_cache
 
 from unitgate.parse import unitname
 
-# systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first.
+# systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first, as
+# `systemd-analyze security --offline` uses it: without the transient and generator directories,
+# which only a running manager fills.
 SYSTEM_UNIT_DIRS = (
     "etc/systemd/system.control",
     "run/systemd/system.control",
-    "run/systemd/transient",
-    "run/systemd/generator.early",
     "etc/systemd/system",
     "etc/systemd/system.attached",
     "run/systemd/system",
     "run/systemd/system.attached",
-    "run/systemd/generator",
     "usr/local/lib/systemd/system",
     "lib/systemd/system",
     "usr/lib/systemd/system",
+)
+# Directories of the full search path that offline analysis skips: a file there still marks a root.
+OFFLINE_SKIPPED_DIRS = (
+    "run/systemd/transient",
+    "run/systemd/generator.early",
+    "run/systemd/generator",
     "run/systemd/generator.late",
 )
 # The user search path with default XDG variables; home-relative and root-relative entries share one
@@ -101,12 +106,14 @@ def _norm(path: str) -> str:
 def search_path_for(directory: str) -> SearchPath:
     """The search path that applies to files in `directory`."""
     d = _norm(directory)
-    for scope, table in (("system", SYSTEM_UNIT_DIRS), ("user", USER_UNIT_DIRS)):
+    markers = (("system", SYSTEM_UNIT_DIRS + OFFLINE_SKIPPED_DIRS), ("user", USER_UNIT_DIRS))
+    for scope, table in markers:
         for rel in sorted(table, key=len, reverse=True):
             if d == "/" + rel or d.endswith("/" + rel):
                 root = d[: len(d) - len(rel) - 1] or "/"
                 base = root.rstrip("/")
-                return SearchPath(tuple(f"{base}/{r}" for r in table), root, scope)
+                dirs = SYSTEM_UNIT_DIRS if scope == "system" else USER_UNIT_DIRS
+                return SearchPath(tuple(f"{base}/{r}" for r in dirs), root, scope)
     return SearchPath((d,), None, "system")
 
 
@@ -141,7 +148,8 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
     out: dict[str, Entry] = {}
     for d in sp.dirs:
         for name in _listdir(d):
-            if name in out or hidden_or_backup(name) or not unitname.is_valid(name):
+            # Unlike drop-ins, unit files are not filtered for hidden or backup names.
+            if name in out or not unitname.is_valid(name):
                 continue
             path = f"{d}/{name}"
             if os.path.islink(path):
@@ -150,8 +158,10 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
                     out[name] = Entry(name, path, None, True)
                     continue
                 dest = os.path.basename(link.rstrip("/"))
+                if unitname.split_type(dest)[1] != unitname.split_type(name)[1]:
+                    continue  # systemd rejects a symlink to another unit type
                 resolved = _in_root(sp.root, link, d)
-                if dest != name and unitname.split_type(dest)[1] == unitname.split_type(name)[1]:
+                if dest != name:
                     out[name] = Entry(name, path, dest, False)  # an alias
                 elif os.path.isfile(resolved):
                     out[name] = Entry(name, resolved, None, is_masked_file(resolved))
@@ -212,7 +222,8 @@ def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
             out += [f"{d}/{stem}.d" for stem in unitname.dropin_dir_names(n)]
     type_dir = unitname.split_type(name)[1]
     out += [f"{d}/{type_dir}.d" for d in sp.dirs]
-    return [d for d in out if _is_dir_entry(d)]
+    # A drop-in directory that is itself a symlink is not used by systemd-analyze (verified on 252).
+    return [d for d in out if _is_dir_entry(d) and not os.path.islink(d)]
 
 
 def _is_dir_entry(path: str) -> bool:

@@ -55,6 +55,7 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
                 "exposure": _exposure(u.exposure),
                 "max_exposure": _exposure(u.max_exposure),
                 "policy": u.policy,
+                "model": u.model,
             }
             for u in info.units
         ],

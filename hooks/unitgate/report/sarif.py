@@ -26,6 +26,13 @@ def rule_id(finding: Finding) -> str:
     return f"{finding.rule}/{finding.directive}" if finding.directive else finding.rule
 
 
+def page_of(sarif_id: str) -> str:
+    """'podman' for findings about quadlet keys or quadlet-only rules, else 'systemd'."""
+    base_id, _, directive = sarif_id.partition("/")
+    page = man_page(directive) if directive else (RULE_BY_ID[base_id].man or "")
+    return "podman" if page.startswith("podman") else "systemd"
+
+
 def _rule(sarif_id: str) -> dict[str, Any]:
     base_id, _, directive = sarif_id.partition("/")
     rule = RULE_BY_ID[base_id]
@@ -46,7 +53,7 @@ def _rule(sarif_id: str) -> dict[str, Any]:
         "fullDescription": {"text": rule.summary},
         "help": {"text": help_text},
         "defaultConfiguration": {"level": _LEVEL[rule.level]},
-        "properties": {"tags": ["security", "systemd"]},
+        "properties": {"tags": ["security", "podman" if page_of(sarif_id) == "podman" else "systemd"]},
     }
     if url:
         descriptor["helpUri"] = url

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from unitgate.model import Location
 from unitgate.parse import unitname
@@ -136,21 +137,26 @@ def _syscall_set(state: UnitState) -> frozenset[str]:
 
 
 def build_info(state: UnitState, unit: str) -> SecurityInfo:
-    """Apply unit_patch_contexts()'s implications, then copy what the analyzer reads."""
+    """Apply unit_patch_contexts()'s implications, then copy what the analyzer reads.
+
+    Units without an ExecContext (timers, targets, slices...) keep security_info_new()'s defaults
+    for the exec fields (root, umask 0002...); slices and scopes still have a CGroupContext.
+    """
     origins = dict(state.origins)
     has_exec = state.unit_type in _EXEC_TYPES
-    has_cgroup = state.unit_type in _CGROUP_TYPES
-    if not has_exec:
-        # No ExecContext: systemd-analyze keeps security_info_new()'s defaults (root, umask 0002...).
-        return SecurityInfo(
-            unit=unit,
-            unit_type=state.unit_type,
-            default_dependencies=state.default_dependencies,
-            device_policy="auto" if has_cgroup else None,
-            delegate=state.delegate if has_cgroup else False,
-            origins=origins,
-        )
+    fields: dict[str, Any] = _exec_fields(state, unit, origins) if has_exec else {}
+    if state.unit_type in _CGROUP_TYPES:
+        fields.update(_cgroup_fields(state, origins, implicit_devices=has_exec))
+    return SecurityInfo(
+        unit=unit,
+        unit_type=state.unit_type,
+        default_dependencies=state.default_dependencies,
+        origins=origins,
+        **fields,
+    )
 
+
+def _exec_fields(state: UnitState, unit: str, origins: dict[str, Location]) -> dict[str, Any]:
     bounding = state.capability_bounding_set
     removals = (
         ("private_devices", ("CAP_MKNOD", "CAP_SYS_RAWIO")),
@@ -165,37 +171,79 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
                     origins["capability_bounding_set"] = origins[attr]
                 bounding &= ~(1 << _CAP[cap])
 
+    implied: dict[str, Any] = {}
     user = state.user
-    private_tmp, remove_ipc = state.private_tmp, state.remove_ipc
-    protect_system, protect_home = state.protect_system, state.protect_home
-    no_new_privileges, restrict_suid_sgid = state.no_new_privileges, state.restrict_suid_sgid
     if state.dynamic_user:
         dyn = origins["dynamic_user"]
         if user is None:
             user = user_from_unit_name(unit)
             origins["user"] = dyn
-        private_tmp = remove_ipc = no_new_privileges = restrict_suid_sgid = True
-        protect_system = "strict"
-        for attr in (
-            "private_tmp",
-            "remove_ipc",
-            "no_new_privileges",
-            "restrict_suid_sgid",
-            "protect_system",
-        ):
+        implied = dict.fromkeys(_FORCED_BY_DYNAMIC_USER, True)
+        implied["protect_system"] = "strict"
+        if state.protect_home == "no":
+            implied["protect_home"] = "read-only"
+        for attr in implied:
             origins[attr] = dyn
-        if protect_home == "no":
-            protect_home = "read-only"
-            origins["protect_home"] = dyn
 
+    flags = _address_family_flags(state)
+    fields: dict[str, Any] = {
+        "user": user,
+        "supplementary_groups": tuple(state.supplementary_groups),
+        "dynamic_user": state.dynamic_user,
+        "umask": state.umask,
+        "capability_bounding_set": bounding,
+        "ambient_capabilities": state.ambient_capabilities,
+        "system_call_filter_allow_list": state.syscall_allow_list,
+        "system_call_filter": _syscall_set(state),
+        "system_call_architectures": frozenset(state.syscall_archs),
+        "restrict_namespaces": state.restrict_namespaces,
+        "root_directory": state.root_directory,
+        "root_image": state.root_image,
+        "notify_access": state.notify_access,
+        **{f"restrict_address_family_{k}": v for k, v in flags.items()},
+    }
+    for attr in _COPIED_EXEC_FIELDS:
+        fields[attr] = implied.get(attr, getattr(state, attr))
+    return fields
+
+
+_FORCED_BY_DYNAMIC_USER = ("private_tmp", "remove_ipc", "no_new_privileges", "restrict_suid_sgid")
+# ExecContext fields the analyzer copies as they are (after DynamicUser='s implications).
+_COPIED_EXEC_FIELDS = (
+    "remove_ipc",
+    "private_devices",
+    "private_mounts",
+    "private_network",
+    "private_tmp",
+    "private_users",
+    "protect_control_groups",
+    "protect_kernel_modules",
+    "protect_kernel_tunables",
+    "protect_kernel_logs",
+    "protect_clock",
+    "protect_hostname",
+    "lock_personality",
+    "memory_deny_write_execute",
+    "no_new_privileges",
+    "restrict_realtime",
+    "restrict_suid_sgid",
+    "protect_home",
+    "protect_system",
+    "protect_proc",
+    "proc_subset",
+    "keyring_mode",
+)
+
+
+def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devices: bool) -> dict[str, Any]:
     device_policy = state.device_policy
     device_allow = list(state.device_allow)
-    if has_cgroup:
+    if implicit_devices:  # unit_patch_contexts() adds these only where there is an ExecContext too
         if state.private_devices and device_policy == "auto":
             device_policy = "closed"
             origins["device_policy"] = origins["private_devices"]
         if device_policy != "auto" or device_allow:
-            # These implicit entries are prepended in this order, so the newest shows first.
+            # Each entry is prepended, in this order, so the newest shows first.
             if state.root_image or state.mount_images:
                 for entry in ("/dev/loop-control:rw", "/dev/mapper/control:rw"):
                     device_allow.insert(0, entry)
@@ -204,66 +252,19 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
             if state.protect_clock:
                 device_allow.insert(0, "char-rtc:r")
                 origins.setdefault("device_allow", origins["protect_clock"])
-            encrypted = any(state.load_credentials.values()) or any(state.set_credentials.values())
-            if encrypted:
+            if any(state.load_credentials.values()) or any(state.set_credentials.values()):
                 device_allow.insert(0, "/dev/tpmrm0:rw")
-
     allow = state.ip_address_allow
-    flags = _address_family_flags(state)
-    return SecurityInfo(
-        unit=unit,
-        unit_type=state.unit_type,
-        default_dependencies=state.default_dependencies,
-        user=user,
-        supplementary_groups=tuple(state.supplementary_groups),
-        dynamic_user=state.dynamic_user,
-        remove_ipc=remove_ipc,
-        private_devices=state.private_devices,
-        private_mounts=state.private_mounts,
-        private_network=state.private_network,
-        private_tmp=private_tmp,
-        private_users=state.private_users,
-        protect_control_groups=state.protect_control_groups,
-        protect_kernel_modules=state.protect_kernel_modules,
-        protect_kernel_tunables=state.protect_kernel_tunables,
-        protect_kernel_logs=state.protect_kernel_logs,
-        protect_clock=state.protect_clock,
-        protect_hostname=state.protect_hostname,
-        lock_personality=state.lock_personality,
-        memory_deny_write_execute=state.memory_deny_write_execute,
-        no_new_privileges=no_new_privileges,
-        restrict_realtime=state.restrict_realtime,
-        restrict_suid_sgid=restrict_suid_sgid,
-        protect_home=protect_home,
-        protect_system=protect_system,
-        protect_proc=state.protect_proc,
-        proc_subset=state.proc_subset,
-        keyring_mode=state.keyring_mode,
-        umask=state.umask,
-        capability_bounding_set=bounding,
-        ambient_capabilities=state.ambient_capabilities,
-        system_call_filter_allow_list=state.syscall_allow_list,
-        system_call_filter=_syscall_set(state),
-        system_call_architectures=frozenset(state.syscall_archs),
-        restrict_namespaces=state.restrict_namespaces,
-        restrict_address_family_inet=flags["inet"],
-        restrict_address_family_unix=flags["unix"],
-        restrict_address_family_netlink=flags["netlink"],
-        restrict_address_family_packet=flags["packet"],
-        restrict_address_family_other=flags["other"],
-        root_directory=state.root_directory,
-        root_image=state.root_image,
-        notify_access=state.notify_access,
-        delegate=state.delegate if has_cgroup else False,
-        device_policy=device_policy if has_cgroup else None,
-        device_allow=tuple(device_allow),
-        ip_address_deny_all=(4, 0, 0) in state.ip_address_deny and (6, 0, 0) in state.ip_address_deny,
-        ip_address_allow_localhost=any(_is_localhost(p) for p in allow),
-        ip_address_allow_other=any(not _is_localhost(p) for p in allow),
-        ip_filters_custom_ingress=bool(state.ip_filters_ingress),
-        ip_filters_custom_egress=bool(state.ip_filters_egress),
-        origins=origins,
-    )
+    return {
+        "delegate": state.delegate,
+        "device_policy": device_policy,
+        "device_allow": tuple(device_allow),
+        "ip_address_deny_all": (4, 0, 0) in state.ip_address_deny and (6, 0, 0) in state.ip_address_deny,
+        "ip_address_allow_localhost": any(_is_localhost(p) for p in allow),
+        "ip_address_allow_other": any(not _is_localhost(p) for p in allow),
+        "ip_filters_custom_ingress": bool(state.ip_filters_ingress),
+        "ip_filters_custom_egress": bool(state.ip_filters_egress),
+    }
 
 
 def _is_localhost(prefix: tuple[int, int, int]) -> bool:

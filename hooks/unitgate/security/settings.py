@@ -174,14 +174,17 @@ class Outcome:
     diagnostics: tuple[Diagnostic, ...] = ()
     fatal: bool = False
     error: bool = False  # a fatal error that makes the load state "error" rather than "bad-setting"
+    ignored: bool = False  # systemd dropped the whole line: it is not part of the merged unit
 
 
 OK = Outcome()
 Handler = Callable[[UnitState, Assignment, UnitContext], Outcome]
 
 
-def _warn(a: Assignment, message: str, code: str = BAD_VALUE) -> Outcome:
-    return Outcome((Diagnostic(a.location, f"{a.key}={a.value}: {message}", Severity.WARNING, code),))
+def _warn(a: Assignment, message: str, code: str = BAD_VALUE, ignored: bool = True) -> Outcome:
+    """A warning; `ignored` says systemd dropped the whole line (so it decides nothing)."""
+    diag = Diagnostic(a.location, f"{a.key}={a.value}: {message}", Severity.WARNING, code)
+    return Outcome((diag,), ignored=ignored)
 
 
 def _fatal(a: Assignment, message: str) -> Outcome:
@@ -279,7 +282,7 @@ def _user(attr: str) -> Handler:
         setattr(state, attr, name)
         state.touch(attr, a.location)
         if attr == "user" and name == NOBODY:
-            return _warn(a, "the 'nobody' user should not run services", NOTICE)
+            return _warn(a, "the 'nobody' user should not run services", NOTICE, ignored=False)
         return OK
 
     return handle
@@ -393,7 +396,7 @@ def _umask(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     return OK
 
 
-def _cap_number(word: str) -> int | None:
+def _safe_atoi(word: str) -> int | None:
     """safe_atoi(): C strtol with base 0 (0x hex, 0 octal, 0b/0o prefixes), optional sign."""
     m = re.fullmatch(r"[ \t\n\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", word)
     if m is None:
@@ -412,7 +415,7 @@ def capability_mask(words: Sequence[str]) -> int:
     """The OR of the named capabilities; unknown names are dropped silently, as systemd does."""
     mask = 0
     for word in words:
-        number = _cap_number(word)
+        number = _safe_atoi(word)
         if number is not None:
             if 0 <= number <= names.CAP_NUMERIC_MAX:
                 mask |= 1 << number
@@ -451,20 +454,23 @@ def _capabilities(attr: str, initial: int) -> Handler:
     return handle
 
 
+SECCOMP_ERROR_NUMBER_KILL = 2**31 - 2  # INT_MAX - 1: "kill" counts as an error number
+
+
 def _syscall_name_and_errno(word: str) -> tuple[str, int] | None:
     """parse_syscall_and_errno(): "name" or "name:ERRNO" (a name, a number, or "kill")."""
     name, colon, err = word.partition(":")
     if not colon:
         return name, -1
-    if not name or not err:
-        return None
-    if err.isdigit():
-        number = int(err)
-        return (name, number) if number <= names.ERRNO_MAX else None
     if err == "kill":
-        return name, -2  # SECCOMP_ERROR_NUMBER_KILL: still an errno-style entry
+        return (name, SECCOMP_ERROR_NUMBER_KILL) if name else None
     found = names.ERRNO_NAMES.get(err.upper()) if err.isascii() else None
-    return None if found is None else (name, found)
+    if found is None:
+        number = _safe_atoi(err)  # parse_errno() falls back to a number
+        if number is None or not 0 <= number <= names.ERRNO_MAX:
+            return None
+        found = number
+    return (name, found) if name else None
 
 
 def _syscall_names(name: str) -> list[str] | None:
@@ -498,7 +504,7 @@ def _syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcom
         words = split_words(value)
     except WordError:
         state.touch("syscall_filter", a.location)
-        return _warn(a, "invalid syntax, rest of the line ignored")
+        return _warn(a, "invalid syntax, rest of the line ignored", ignored=False)
     diags: list[Diagnostic] = []
     for word in words:
         parsed = _syscall_name_and_errno(word)
@@ -553,7 +559,8 @@ def _address_families(state: UnitState, a: Assignment, ctx: UnitContext) -> Outc
         state.address_families, state.address_families_allow_list = None, False
         return OK
     if a.value == "none":
-        state.address_families, state.address_families_allow_list = set(), True
+        # The set is freed, not emptied: the next line decides the mode afresh.
+        state.address_families, state.address_families_allow_list = None, True
         return OK
     value, invert = (a.value[1:], True) if a.value.startswith("~") else (a.value, False)
     if state.address_families is None:
@@ -561,7 +568,7 @@ def _address_families(state: UnitState, a: Assignment, ctx: UnitContext) -> Outc
     try:
         words = split_words(value, Extract.UNQUOTE)
     except WordError:
-        return _warn(a, "invalid syntax, ignored")
+        return _warn(a, "invalid syntax, rest of the line ignored", ignored=False)
     diags: list[Diagnostic] = []
     for word in words:
         af = names.ADDRESS_FAMILIES.get(word.upper()) if word.isascii() else None
@@ -706,7 +713,7 @@ def _device_allow(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
 
 
 def _delegate(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
-    if state.unit_type not in ("service", "socket", "scope", "slice"):  # unit types that can delegate
+    if state.unit_type not in ("service", "scope"):  # the unit types that can delegate
         return _warn(a, "Delegate= is not supported for this unit type, ignored")
     b = parse_boolean(a.value) if a.value else True
     state.delegate = True if b is None else b
@@ -848,7 +855,7 @@ def _exec(attr: str | None) -> Handler:
         if error is None:
             return Outcome(diags)
         if ignorable:
-            return Outcome(diags + _warn(a, f"{error}, ignored").diagnostics)
+            return Outcome(diags + _warn(a, f"{error}, ignored").diagnostics, ignored=count == 0)
         fatal = _fatal(a, error)
         return Outcome(diags + fatal.diagnostics, fatal=True)
 
@@ -969,16 +976,8 @@ def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     if spec is None:
         if a.key.startswith("X-"):
             return OK
-        return Outcome(
-            (
-                Diagnostic(
-                    a.location,
-                    f"unknown key '{a.key}' in section [{a.section}], ignored",
-                    Severity.WARNING,
-                    UNKNOWN_KEY,
-                ),
-            )
-        )
+        message = f"unknown key '{a.key}' in section [{a.section}], ignored"
+        return Outcome((Diagnostic(a.location, message, Severity.WARNING, UNKNOWN_KEY),), ignored=True)
     handler = handler_for(a.section, a.key)
     if handler is not None:
         return handler(state, a, ctx)

@@ -157,6 +157,10 @@ class UnitContext:
                 out.append("%")  # a trailing "%" is kept as is
                 break
             spec = text[i + 1]
+            if not (spec.isascii() and spec.isalnum()) and spec != "%":
+                out.append("%" + spec)  # only "%" + a letter or digit is a specifier
+                i += 2
+                continue
             value = self._specifier(spec)
             if value is None:
                 raise SpecifierError(f"unknown specifier '%{spec}'")
