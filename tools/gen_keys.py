@@ -4,7 +4,8 @@
 Reads systemd's src/core/load-fragment-gperf.gperf.in (v252.x) and expands its three Jinja macros by
 hand, with Debian 12's build options (seccomp, PAM, SELinux, AppArmor and SMACK all enabled). Run:
 
-    python3 tools/gen_keys.py SYSTEMD_SRC > hooks/unitgate/security/keys.py && ruff format hooks/unitgate/security/keys.py
+    python3 tools/gen_keys.py SYSTEMD_SRC > hooks/unitgate/security/keys.py
+    ruff format hooks/unitgate/security/keys.py
 
 The output lists, for each `Section.Key`, the name of systemd's parser and its `ltype`, because the
 parser decides what an empty or invalid value does (see unitgate.security.settings).
