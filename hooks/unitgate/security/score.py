@@ -124,6 +124,7 @@ class CheckRows(Sequence[CheckResult]):
         return "[" + ", ".join(parts) + "]"
 
 
+@lru_cache(maxsize=8192)
 def _json_parts(r: CheckResult) -> tuple[str, str]:
     head = {
         "name": r.name,
