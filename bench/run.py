@@ -433,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.release()}",
+        "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "python": first_line([ug_python, "--version"]),
         "systemd_analyze": first_line([sa_bin, "--version"]),
         "unitgate": first_line([*ug, "--version"]),
@@ -527,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    versions["load_average_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = [j.row() for j in jobs]
     by = {r["label"]: r for r in rows}
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unitgate import __version__
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
@@ -25,6 +26,7 @@ from unitgate.model import Diagnostic, Location, Severity, UnitInputError
 from unitgate.policy import (
     CAPABILITIES,
     CAPABILITY_DIRECTIVES,
+    ContainerRules,
     Finder,
     Policy,
     PolicyError,
@@ -35,11 +37,16 @@ from unitgate.policy import (
     load_file,
 )
 
+if TYPE_CHECKING:
+    from unitgate.quadlet.engine import QuadletInspection
+
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 QUADLET_SUFFIXES = (".container", ".pod", ".kube", ".network", ".volume", ".build", ".image")
 # Diagnostic codes of the engine (unitgate.engine) that the gate treats specially.
 NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a quadlet file, before quadlet support: UG901
 SHADOWED = "UG-INPUT-SHADOWED"  # the given file is not the one systemd loads: UG305
+QUADLET_SHADOWED = "UGQ005"  # quadlet uses another file of the same name: UG305
+QUADLET_SERVICE_KEY = "UGQ010"  # [Service] User=/Group=/DynamicUser= in a quadlet: UG306
 INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})  # exit 2
 MAX_SUGGESTIONS = 5
 
@@ -293,10 +300,33 @@ def _header(analysis: UnitAnalysis, path: str) -> Location:
     return Location(path, 1)
 
 
-def evaluate(analysis: UnitAnalysis, policy: UnitPolicy) -> list[Finding]:
-    """Every finding for one unit under its policy, before `ignore` and suppressions."""
+def is_container(analysis: UnitAnalysis) -> bool:
+    return analysis.model.startswith("quadlet")
+
+
+def evaluate(
+    analysis: UnitAnalysis, policy: UnitPolicy, inspection: QuadletInspection | None = None
+) -> list[Finding]:
+    """Every finding for one unit under its policy, before `ignore` and suppressions. A quadlet
+    `.container` is held against `policy.container`, given its `inspection` (posture, command line)."""
     findings = _load_findings(analysis)
-    if analysis.state is not LoadState.LOADED or analysis.model.startswith("quadlet"):
+    if analysis.state is not LoadState.LOADED:
+        return findings
+    if is_container(analysis):
+        if policy.container.empty:
+            findings.append(
+                Finding(
+                    "UG902",
+                    Location(analysis.path, 1),
+                    f"{analysis.unit}: the policy ({policy.description}) has no [container] rules, so only "
+                    "quadlet load errors and warnings were checked; add a [container] table to check more",
+                    analysis.unit,
+                )
+            )
+        elif inspection is not None:
+            from unitgate import gate_container
+
+            findings += gate_container.evaluate(analysis, inspection, policy.container)
         return findings
     ctx = Context(analysis, policy)
     for key, value in policy.require.items():
@@ -329,11 +359,9 @@ def _load_findings(analysis: UnitAnalysis) -> list[Finding]:
                 unit,
             )
         ]
-    findings = [
-        _diagnostic_finding(unit, d)
-        for d in analysis.diagnostics
-        if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED
-    ]
+    convert = _quadlet_finding if is_container(analysis) else _diagnostic_finding
+    shown = [d for d in analysis.diagnostics if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED]
+    findings = [convert(unit, d) for d in shown]
     refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
     if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
         where = analysis.fragment or analysis.path
@@ -345,17 +373,30 @@ def _load_findings(analysis: UnitAnalysis) -> list[Finding]:
                 unit,
             )
         )
-    if analysis.model.startswith("quadlet"):
-        findings.append(
-            Finding(
-                "UG901",
-                Location(analysis.path, 1),
-                f"{unit}: container policy checks are not available yet; only load errors were checked",
-                unit,
-                level=Level.NOTE,
-            )
-        )
     return findings
+
+
+def _quadlet_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    """A diagnostic of the quadlet engine (UGQ001-UGQ010) as a finding."""
+    if diagnostic.code == QUADLET_SERVICE_KEY:
+        message = f"{unit}: {diagnostic.message}"
+        return Finding("UG306", diagnostic.location, message, unit, _service_key(diagnostic))
+    if diagnostic.code == QUADLET_SHADOWED:
+        return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
+    if diagnostic.severity is Severity.ERROR:
+        message = diagnostic.message
+        if not message.startswith("quadlet"):
+            message = f"quadlet would refuse this: {message}"
+        return Finding("UG301", diagnostic.location, message, unit)
+    return Finding("UG307", diagnostic.location, f"quadlet would warn: {diagnostic.message}", unit)
+
+
+def _service_key(diagnostic: Diagnostic) -> str | None:
+    """'Service.User' from UGQ010's message ("... the key User= in [Service] ...")."""
+    for key in ("DynamicUser", "Group", "User"):
+        if f"key {key}=" in diagnostic.message:
+            return f"Service.{key}"
+    return None
 
 
 def _diagnostic_finding(unit: str, diagnostic: Diagnostic) -> Finding:
@@ -767,11 +808,31 @@ def _default_analyzer(paths: Sequence[str]) -> list[UnitAnalysis]:
     return analyze_paths(paths)
 
 
+Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
+
+
+def _default_inspector(analysis: UnitAnalysis, rules: ContainerRules) -> QuadletInspection | None:
+    """The posture and command line of a `.container` the engine analysed, read again in the mode the
+    policy sets (`[container] rootless`), keeping the path the user gave and the wrapper's score."""
+    from dataclasses import replace
+
+    from unitgate.quadlet import inspect_container
+
+    fragment = analysis.fragment
+    if fragment is None or not fragment.endswith(".container") or not os.path.isfile(fragment):
+        return None
+    inspection = inspect_container(fragment, rootless=rules.rootless)
+    return replace(
+        inspection, analysis=replace(inspection.analysis, path=analysis.path, wrapper=analysis.wrapper)
+    )
+
+
 def check(
     paths: Sequence[str],
     *,
     policy_file: str | None = None,
     analyze: Analyzer = _default_analyzer,
+    inspect: Inspector | None = None,
     color: bool = False,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
@@ -781,6 +842,7 @@ def check(
             raise UnitInputError(Location(path), "no such file")
     fixed_policy = load_file(policy_file) if policy_file else None
     finder = Finder()
+    inspect = inspect or _default_inspector
 
     def policy_for(path: str) -> Policy:
         return fixed_policy or finder.for_path(path)
@@ -811,24 +873,43 @@ def check(
     summaries: list[UnitSummary] = []
     sources_of: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
+    checked: list[UnitAnalysis] = []
     for analysis in analyses:
         if analysis.unit in seen:
             continue  # each unit once, even when several changed files reach it
         seen.add(analysis.unit)
         unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+        container = is_container(analysis)
+        inspection = None
+        if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
+            inspection = inspect(analysis, unit_policy.container)
+            if inspection is not None:
+                analysis = inspection.analysis
+        checked.append(analysis)
         sources_of[analysis.unit] = analysis.sources
-        unit_findings = evaluate(analysis, unit_policy)
-        findings += [f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive)]
+        unit_findings = evaluate(analysis, unit_policy, inspection)
+        findings += [
+            f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
+        ]
+        if container:
+            from unitgate import gate_container
+
+            exposure = gate_container.exposure(analysis, unit_policy.container)
+            maximum = unit_policy.container.max_exposure
+        else:
+            exposure, maximum = unit_exposure(analysis, unit_policy), unit_policy.max_exposure
         summaries.append(
             UnitSummary(
                 analysis.unit,
                 analysis.path,
                 analysis.state.value,
-                unit_exposure(analysis, unit_policy),
-                unit_policy.max_exposure,
+                exposure,
+                maximum,
                 unit_policy.description,
+                analysis.model,
             )
         )
+    analyses = checked
 
     from unitgate import suppress
 

@@ -469,9 +469,7 @@ def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
                     raise PolicyError(origin, problem, _key_path(prefix, *where, table, name))
 
 
-def _check_container(
-    data: Mapping[str, Any], origin: str, prefix: str, where: tuple[str | int, ...]
-) -> None:
+def _check_container(data: Mapping[str, Any], origin: str, prefix: str, where: tuple[str | int, ...]) -> None:
     """`[container]`: one-decimal max-exposure, known rule ids, [Container] keys, sensible values."""
     from unitgate.findings import RULE_BY_ID
 
@@ -535,9 +533,11 @@ def container_value_problem(key: str, value: Value, table: str) -> str | None:
         )
     if key == "AddCapability" and table == "require":
         return (
-            "to limit the container's capabilities, require DropCapability = \"all\" and forbid the ones "
+            'to limit the container\'s capabilities, require DropCapability = "all" and forbid the ones '
             "it must never hold with [container.forbid] AddCapability = [...]"
         )
+    if isinstance(value, bool):
+        return None
     if key in CONTAINER_CAPABILITY_KEYS and value != "*":
         names = value.split() if isinstance(value, str) else list(value)
         known = {c.removeprefix("CAP_") for c in CAPABILITIES} | {"ALL"}
@@ -548,7 +548,7 @@ def container_value_problem(key: str, value: Value, table: str) -> str | None:
         flags = [value] if isinstance(value, str) else list(value)
         bad = [f for f in flags if not f.startswith("-")]
         if bad:
-            return f"{bad[0]!r} is not a podman flag (write it as on the command line: \"--privileged\")"
+            return f'{bad[0]!r} is not a podman flag (write it as on the command line: "--privileged")'
     return None
 
 
@@ -606,8 +606,7 @@ def _schema_message(error: Any) -> str:
         extra = [k for k in error.instance if k not in allowed]
         if extra and list(error.absolute_path)[-1:] == ["container"] and extra[0][:1].isupper():
             return (
-                f"unknown key {extra[0]!r}: [Container] keys go in [container.require] or "
-                "[container.forbid]"
+                f"unknown key {extra[0]!r}: [Container] keys go in [container.require] or [container.forbid]"
             )
         if extra:
             close = difflib.get_close_matches(extra[0], allowed, n=1)

@@ -702,7 +702,8 @@ def _dropin_extras(rng: random.Random, sections: list[Section]) -> None:
     elif r < 0.03:
         service.assignments.append(("ExecStart", ""))  # no ExecStart left unless a later drop-in adds one
     elif r < 0.04:
-        service.assignments += [("Type", "dbus"), ("BusName", "org.example.Foo")]
+        bus = rng.choice(("org.example.Foo", "org.example.Foo", ":1.2", "foo", "org..x", "org.1x", ""))
+        service.assignments += [("Type", "dbus"), ("BusName", bus)]
     elif r < 0.042:
         service.assignments.append(("Type", "dbus"))
 
@@ -737,6 +738,10 @@ def generate(seed: int, index: int) -> Case:
             case.files[f"{rng.choice(lower)}/{unit}"] = render(rng, decoy, noise=False)
 
     dirs = dropin_dirs(unit)
+    if "@" not in unit and rng.random() < 0.06:  # an alias: its drop-ins apply to the unit too
+        target = rng.choice((unit, f"/{case.unit_file}"))
+        case.links[f"{rng.choice((ETC, base_dir))}/bar.service"] = target
+        dirs = [*dirs, ("bar.service.d", 4.0)]
     for _ in range(rng.choices((0, 1, 2, 3, 4), (2, 4, 4, 3, 2))[0]):
         d = rng.choices([d for d, _ in dirs], [w for _, w in dirs])[0]
         where = rng.choices((ETC, RUN, USR, LIB, LOCAL, CONTROL), (5, 3, 5, 1, 1, 0.3))[0]

@@ -168,6 +168,7 @@ def test_json_document() -> None:
         "exposure": 9.2,
         "max_exposure": 5.0,
         "policy": ".unitgate.toml (extends strict@1)",
+        "model": "systemd-252",
     }
     assert doc["findings"][0] == {
         "rule": "UG101",

@@ -142,6 +142,11 @@ def _listdir(directory: str) -> tuple[str, ...]:
         return ()
 
 
+@lru_cache(maxsize=4096)
+def _names_in(directory: str) -> frozenset[str]:
+    return frozenset(_listdir(directory))
+
+
 @lru_cache(maxsize=1024)
 def name_map(sp: SearchPath) -> dict[str, Entry]:
     """Every unit name in the search path, first (highest-priority) directory wins."""
@@ -200,12 +205,16 @@ def fragment_of(sp: SearchPath, name: str) -> Entry | None:
     return names.get(name) or _template_entry(names, name)
 
 
+@lru_cache(maxsize=1024)
+def _alias_entries(sp: SearchPath) -> tuple[str, ...]:
+    """Names in the search path that are alias symlinks (most search paths have none)."""
+    return tuple(name for name, entry in name_map(sp).items() if entry.target is not None)
+
+
 def aliases_of(sp: SearchPath, name: str) -> list[str]:
     """Other names whose symlinks lead to `name`."""
     out = []
-    for other, entry in name_map(sp).items():
-        if entry.target is None:
-            continue
+    for other in _alias_entries(sp):
         candidate = other
         if unitname.kind(name) == "instance" and unitname.kind(other) == "template":
             candidate = unitname.with_instance(other, unitname.instance_of(name) or "")
@@ -229,7 +238,7 @@ def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
 def _is_dir_entry(path: str) -> bool:
     """Whether `path` exists as a directory, asking the (cached) listing of its parent first."""
     parent, _, name = path.rpartition("/")
-    return name in _listdir(parent) and os.path.isdir(path)
+    return name in _names_in(parent) and os.path.isdir(path)
 
 
 def dropin_files(dirs: list[str]) -> list[str]:

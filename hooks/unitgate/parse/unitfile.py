@@ -45,6 +45,9 @@ class ParsedFile:
 
 def physical_lines(data: bytes) -> Iterator[bytes]:
     """Split like read_line(): "\\n", "\\r", "\\r\\n" and NUL each end a line; no empty tail line."""
+    if b"\0" not in data:
+        yield from data.splitlines()  # bytes.splitlines() knows exactly \n, \r and \r\n
+        return
     start = 0
     for m in _LINE_END.finditer(data):
         yield data[start : m.start()]

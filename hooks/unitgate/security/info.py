@@ -7,7 +7,7 @@ time) and `get_security_info()` (what the offline analyzer copies out of the loa
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from unitgate.model import Location
@@ -76,6 +76,13 @@ class SecurityInfo:
     ip_filters_custom_ingress: bool = False
     ip_filters_custom_egress: bool = False
     origins: dict[str, Location] = field(default_factory=dict, compare=False)
+    _hash: list[int] = field(default_factory=list, compare=False, repr=False)  # computed once
+
+    def __hash__(self) -> int:
+        # The scorer's cache hashes each SecurityInfo; its ~50 fields make that worth remembering.
+        if not self._hash:
+            self._hash.append(hash(tuple(getattr(self, f) for f in _HASHED_FIELDS)))
+        return self._hash[0]
 
     @property
     def runs_privileged(self) -> bool:
@@ -85,6 +92,9 @@ class SecurityInfo:
         if self.dynamic_user:
             return False
         return not self.user
+
+
+_HASHED_FIELDS = tuple(f.name for f in fields(SecurityInfo) if f.compare)
 
 
 def user_from_unit_name(unit: str) -> str:

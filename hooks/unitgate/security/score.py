@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from json.encoder import encode_basestring as _json_string
 from typing import TypeVar, overload
 
 from unitgate.analysis import CheckResult
@@ -114,13 +115,16 @@ class CheckRows(Sequence[CheckResult]):
     def __getitem__(self, i: int | slice) -> CheckResult | Sequence[CheckResult]:
         return self._all()[i]
 
+    def __iter__(self) -> Iterator[CheckResult]:
+        return iter(self._all())
+
     def json_text(self) -> str:
         """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
         e = self._evaluation
         parts = []
         for i, head in enumerate(e.json_heads):
             source = self._source(i)
-            parts.append(head + ("null" if source is None else json.dumps(str(source))) + e.json_tails[i])
+            parts.append(head + ("null" if source is None else _json_string(str(source))) + e.json_tails[i])
         return "[" + ", ".join(parts) + "]"
 
 
