@@ -813,7 +813,11 @@ def check_fix(c: Container, check: CheckResult) -> str:
 
         group = next(caps for gid, _, _, caps in CAP_GROUPS if f"DropCapability_{gid}" == field_)
         kept = sorted(group & c.posture.effective_caps)
+        if c.posture.privileged.value:
+            return "remove --privileged"
         added = [cap for cap in kept if c.posture.cap_location(cap) is not None]
+        if len(added) > 3:
+            return f"no {' '.join(added[:3])} … in AddCapability="
         if added:
             return f"no {' '.join(added)} in AddCapability="
         return f"DropCapability={' '.join(kept)}" if kept else "DropCapability=all"

@@ -465,8 +465,8 @@ DIRECTIVES: tuple[Directive, ...] = (
         1.0, "RootDirectory", one_of("", "/", "/srv/root", "/srv/%i", "/var/lib/machines/x", "relative")
     ),
     Directive(0.7, "RootImage", one_of("", "/img.raw", "/srv/%i.raw", "/")),
-    Directive(0.3, "MountImages", one_of("/img.raw:/mnt", "")),
-    Directive(0.3, "LoadCredentialEncrypted", one_of("foo:/etc/creds/foo", "")),
+    Directive(0.5, "MountImages", one_of("/img.raw:/mnt", "", "/img.raw", "img.raw:/mnt", "-/img.raw:/m:ro")),
+    Directive(0.5, "LoadCredentialEncrypted", one_of("foo:/etc/creds/foo", "", "foo", "bad/x:/x", "foo:bar")),
     Directive(1.5, "DefaultDependencies", boolean, section="Unit"),
     Directive(0.8, "Type", one_of("simple", "exec", "forking", "oneshot", "notify", "idle", "bogus", "")),
     Directive(0.3, "WatchdogSec", one_of("5", "0", "")),

@@ -881,6 +881,35 @@ def _set_string(attr: str, members: Sequence[str] | None = None) -> Handler:
     return handle
 
 
+def bus_name_is_valid(name: str) -> bool:
+    """sd-bus's service_name_is_valid(): dotted elements, at least two; ":" starts a unique name."""
+    unique = name.startswith(":")
+    body = name[1:] if unique else name
+    if not body or len(name) > 255:
+        return False
+    elements = body.split(".")
+    if len(elements) < 2:
+        return False
+    for element in elements:
+        if not element or (not unique and element[0].isdigit()):
+            return False
+        if not all(c.isascii() and (c.isalnum() or c in "_-") for c in element):
+            return False
+    return True
+
+
+def _bus_name(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    try:
+        name = ctx.expand(a.value)
+    except SpecifierError as exc:
+        return _warn(a, f"{exc}, ignored")
+    if name and not bus_name_is_valid(name):
+        return _warn(a, "not a valid D-Bus name, ignored")
+    state.bus_name = name or None
+    state.touch("bus_name", a.location)
+    return OK
+
+
 def _flag_if_set(attr: str, truth: Callable[[str], bool]) -> Handler:
     def handle(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         setattr(state, attr, truth(a.value))
@@ -950,7 +979,7 @@ _SERVICE_HANDLERS: dict[str, Handler] = {
     "ExecStart": _exec("exec_start"),
     "ExecStop": _exec("exec_stop"),
     "Restart": _set_string("restart", RESTART_MODES),
-    "BusName": _set_string("bus_name"),
+    "BusName": _bus_name,
     "PIDFile": _pid_file,
     "RestartForceExitStatus": _flag_if_set("restart_force_status", bool),
     "ExitType": _flag_if_set("exit_type_cgroup", lambda v: v == "cgroup"),
