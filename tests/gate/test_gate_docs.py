@@ -1,4 +1,4 @@
-"""docs/gate.md is tested: its console examples are run, its policies loaded, its rule table complete."""
+"""The README is tested: its console examples are run, its policies loaded, its rule table complete."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, Run
 from unitgate.findings import RULES
 from unitgate.policy import from_data, tomllib
 
-DOC = (ROOT / "docs" / "gate.md").read_text(encoding="utf-8")
+DOC = (ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLE = FIXTURES / "example"
 
 
@@ -46,7 +46,7 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("block", blocks("toml"))
 def test_policy_examples_are_valid(block: str) -> None:
-    policy = from_data(tomllib.loads(block), "docs/gate.md")
+    policy = from_data(tomllib.loads(block), "README.md")
     assert policy.require
 
 
