@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Union
 
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -46,22 +47,34 @@ def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
     every unit it reaches in the repository, with all their drop-ins; a quadlet `.container` (or its
     drop-in) analyses the container. Each result's `path` is the path as given.
     """
-    results: list[UnitAnalysis] = []
+    return [run_job(job) for job in plan(paths)]
+
+
+Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that needed no loading
+
+
+def plan(paths: Sequence[str]) -> list[Job]:
+    """The units the paths affect, each once, in the order the paths name them."""
+    jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
         if is_quadlet(path):
-            results += _quadlets(path, seen)
+            jobs += _quadlets(path, seen)
             continue
         targets, problem = resolve(path)
         if problem is not None:
-            results.append(problem)
+            jobs.append(problem)
             continue
         for t in targets:
             key = (t.search.dirs, t.unit)
             if key not in seen:
                 seen.add(key)
-                results.append(load_unit(t))
-    return results
+                jobs.append(t)
+    return jobs
+
+
+def run_job(job: Job) -> UnitAnalysis:
+    return job if isinstance(job, UnitAnalysis) else load_unit(job)
 
 
 def _quadlets(path: str, seen: set[tuple[tuple[str, ...], str]]) -> list[UnitAnalysis]:
@@ -162,8 +175,8 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
 
 def read_file(path: str) -> bytes | Diagnostic:
     try:
-        if os.path.islink(path) and os.readlink(path) == dropins.DEV_NULL:
-            return b""
+        if dropins.link_target(path) == dropins.DEV_NULL:
+            return b""  # a masked drop-in: it shadows its name and parses as empty
         with open(path, "rb") as f:
             return f.read()
     except OSError as exc:

@@ -7,27 +7,37 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
-from unitgate.engine import analyze_paths
+from unitgate.engine import Job, plan, run_job
 from unitgate.model import Diagnostic
+from unitgate.parallel import map_ordered
 from unitgate.security.score import CheckRows, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
-    results = analyze_paths(ns.paths)
+    render = partial(_render_one, ns.format, _stdout_is_utf8())
+    outputs = map_ordered(render, plan(ns.paths))
+    texts = [text for text, _, _ in outputs]
     if ns.format == "json":
-        sys.stdout.write(render_json(results))
+        sys.stdout.write(json_array(texts))
     else:
-        sys.stdout.write(render_text(results, utf8=_stdout_is_utf8()))
-    for r in results:
-        if ns.format != "json":
-            for d in r.diagnostics:
-                print(str(d), file=sys.stderr)
-    return 0 if all(r.state in _ANALYSED for r in results) else 1
+        sys.stdout.write("\n".join(texts))
+        for _, _, diagnostics in outputs:
+            if diagnostics:
+                print(diagnostics, file=sys.stderr)
+    return 0 if all(ok for _, ok, _ in outputs) else 1
+
+
+def _render_one(fmt: str, utf8: bool, job: Job) -> tuple[str, bool, str]:
+    """One unit, analysed and rendered (in a worker process for large runs): text, analysed?, stderr."""
+    r = run_job(job)
+    text = unit_json_text(r) if fmt == "json" else render_unit_text(r, utf8)
+    return text, r.state in _ANALYSED, "\n".join(str(d) for d in r.diagnostics)
 
 
 def _stdout_is_utf8() -> bool:
@@ -94,9 +104,13 @@ def unit_json_text(r: UnitAnalysis) -> str:
 
 
 def render_json(results: Sequence[UnitAnalysis]) -> str:
-    # One unit per line: the C encoder (no indent) keeps thousands of units fast.
-    units = ",\n".join(unit_json_text(r) for r in results)
-    return f"[\n{units}\n]\n" if units else "[]\n"
+    return json_array([unit_json_text(r) for r in results])
+
+
+def json_array(units: Sequence[str]) -> str:
+    """One unit per line: readable, and the C encoder (no indent) keeps thousands of units fast."""
+    body = ",\n".join(units)
+    return f"[\n{body}\n]\n" if units else "[]\n"
 
 
 def _row_text(c: CheckResult, utf8: bool) -> list[str]:

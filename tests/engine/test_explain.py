@@ -148,3 +148,18 @@ def test_dev_null_symlink_masks(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (root / "m.service").symlink_to("/dev/null")
     _, [result] = explain_json(capsys, root / "m.service")
     assert result["state"] == "masked"
+
+
+def test_symlinks_checked_out_as_plain_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """git with core.symlinks=false (Windows) writes a symlink as a file holding its target."""
+    root = tmp_path / "lib/systemd/system"
+    write(root / "real.service", MINIMAL + "PrivateTmp=yes\n")
+    write(root / "alias.service", "real.service")  # an alias, as git wrote it
+    write(root / "alias.service.d/10-x.conf", "[Service]\nNoNewPrivileges=yes\n")
+    write(root / "gone.service", "/dev/null")  # a mask, as git wrote it
+    _, results = explain_json(capsys, root / "alias.service", root / "gone.service")
+    assert [(r["unit"], r["state"]) for r in results] == [
+        ("real.service", "loaded"),
+        ("gone.service", "masked"),
+    ]
+    assert [Path(s).name for s in results[0]["sources"]] == ["real.service", "10-x.conf"]

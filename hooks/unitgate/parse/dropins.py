@@ -8,6 +8,7 @@ path applies inside it; any other directory is a search path of its own.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,14 +125,37 @@ def _in_root(root: str | None, target: str, link_dir: str) -> str:
     return _norm(os.path.join(link_dir, target))
 
 
+_LINK_TEXT = re.compile(r"[^\s=\[\]#;]+")  # one word, nothing of unit-file syntax
+
+
+def link_target(path: str) -> str | None:
+    """Where a symlink points; also for a symlink that git checked out as a plain file.
+
+    With `core.symlinks=false` (git's default on Windows) a symlink becomes a small file holding its
+    target, with no newline: "/dev/null" masks, "foo.service" aliases. Such a file is no unit file
+    systemd could load, so reading it as the symlink it stands for loses nothing.
+    """
+    if os.path.islink(path):
+        return os.readlink(path)
+    try:
+        if not 0 < os.path.getsize(path) <= 255:
+            return None
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not _LINK_TEXT.fullmatch(text):
+        return None
+    name = text.rstrip("/").rpartition("/")[2]
+    return text if text == DEV_NULL or unitname.is_valid(name) or name.endswith(".conf") else None
+
+
 def is_masked_file(path: str) -> bool:
     """An empty file or a symlink to /dev/null masks a unit (or shadows a drop-in)."""
-    if os.path.islink(path) and os.readlink(path) == DEV_NULL:
-        return True
     try:
-        return os.path.getsize(path) == 0
+        return os.path.getsize(path) == 0 or link_target(path) == DEV_NULL
     except OSError:
-        return False
+        return link_target(path) == DEV_NULL
 
 
 @lru_cache(maxsize=4096)
@@ -157,8 +181,8 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
             if name in out or not unitname.is_valid(name):
                 continue
             path = f"{d}/{name}"
-            if os.path.islink(path):
-                link = os.readlink(path)
+            link = link_target(path)
+            if link is not None:
                 if link == DEV_NULL:
                     out[name] = Entry(name, path, None, True)
                     continue
@@ -171,7 +195,7 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
                 elif os.path.isfile(resolved):
                     out[name] = Entry(name, resolved, None, is_masked_file(resolved))
             elif os.path.isfile(path):
-                out[name] = Entry(name, path, None, is_masked_file(path))
+                out[name] = Entry(name, path, None, os.path.getsize(path) == 0)
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from unitgate.security import names, syscalls
 from unitgate.security.info import SecurityInfo
@@ -117,12 +118,18 @@ def root_directory(c: Check, i: SecurityInfo) -> Assessment:
     return Assessment(int(bad), decided_by=decided)
 
 
+@lru_cache(maxsize=64)
+def _capability_mask(caps: tuple[str, ...]) -> int:
+    mask = 0
+    for cap in caps:
+        mask |= 1 << names.CAPABILITIES[cap]
+    return mask
+
+
 def capability(c: Check, i: SecurityInfo) -> Assessment:
     assert isinstance(c.parameter, tuple)
-    mask = 0
-    for cap in c.parameter:
-        mask |= 1 << names.CAPABILITIES[cap]
-    return Assessment(int(bool(i.capability_bounding_set & mask)), decided_by="capability_bounding_set")
+    bad = bool(i.capability_bounding_set & _capability_mask(c.parameter))
+    return Assessment(int(bad), decided_by="capability_bounding_set")
 
 
 _UMASK_STEPS = (

@@ -144,8 +144,19 @@ def _json_parts(r: CheckResult) -> tuple[str, str]:
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
 
-@lru_cache(maxsize=4096)
 def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
+    # Keyed on the table's identity: hashing 81 rows on every lookup would cost more than it saves.
+    cache = _CACHES.setdefault(id(checks), {})
+    found = cache.get(info)
+    if found is None:
+        found = cache[info] = _compute(info, checks)
+    return found
+
+
+_CACHES: dict[int, dict[SecurityInfo, _Evaluation]] = {}
+
+
+def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     """Exposure and rows in printed order. Cached: many units share the same settings, and the
     cache key ignores `origins` (where each value came from), which no number depends on."""
     rows = [_assess(c, info) for c in checks]

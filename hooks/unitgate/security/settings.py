@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.security import keys, names, syscalls
@@ -473,19 +474,20 @@ def _syscall_name_and_errno(word: str) -> tuple[str, int] | None:
     return (name, found) if name else None
 
 
-def _syscall_names(name: str) -> list[str] | None:
+@lru_cache(maxsize=1024)
+def _syscall_names(name: str) -> tuple[str, ...] | None:
     """The syscalls a filter word stands for, or None for an unknown group."""
     if name.startswith("@"):
         members = syscalls.GROUPS.get(name)
         if members is None:
             return None
-        out: list[str] = []
+        out: tuple[str, ...] = ()
         for member in members:
-            out += _syscall_names(member) or []
+            out += _syscall_names(member) or ()
         return out
     if name in syscalls.NATIVE or name in syscalls.KNOWN_NON_NATIVE:
-        return [syscalls.CANONICAL.get(name, name)]
-    return []  # libseccomp cannot resolve it: ignored
+        return (syscalls.CANONICAL.get(name, name),)
+    return ()  # libseccomp cannot resolve it: ignored
 
 
 def _syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
@@ -738,9 +740,30 @@ def _credential(attr: str, encrypted: bool) -> Handler:
 
 
 def _mount_images(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
-    state.mount_images = bool(a.value)
-    state.touch("mount_images", a.location)
-    return OK
+    """MountImages=SOURCE:DEST[:OPTIONS]...: only complete, absolute pairs count as images."""
+    if not a.value:
+        state.mount_images = False
+        state.touch("mount_images", a.location)
+        return OK
+    try:
+        tuples = split_words(a.value, Extract.UNQUOTE)
+    except WordError:
+        return _warn(a, "invalid syntax, ignored")
+    diags: list[Diagnostic] = []
+    for item in tuples:
+        source, _, rest = item.partition(":")
+        dest = rest.partition(":")[0]
+        try:
+            source, dest = ctx.expand(source.removeprefix("-")), ctx.expand(dest)
+        except SpecifierError as exc:
+            diags += _warn(a, f"{exc}, ignored").diagnostics
+            continue
+        if not source.startswith("/") or not dest.startswith("/"):
+            diags += _warn(a, f"'{item}' needs an absolute source and destination, ignored").diagnostics
+            continue
+        state.mount_images = True
+        state.touch("mount_images", a.location)
+    return Outcome(tuple(diags))
 
 
 _EXEC_WORD = Extract.UNQUOTE | Extract.CUNESCAPE
