@@ -21,16 +21,18 @@ _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 def run(ns: argparse.Namespace) -> int:
     render = partial(_render_one, ns.format, _stdout_is_utf8())
-    outputs = map_ordered(render, plan(ns.paths))
-    texts = [text for text, _, _ in outputs]
-    if ns.format == "json":
-        sys.stdout.write(json_array(texts))
-    else:
-        sys.stdout.write("\n".join(texts))
-        for _, _, diagnostics in outputs:
-            if diagnostics:
-                print(diagnostics, file=sys.stderr)
-    return 0 if all(ok for _, ok, _ in outputs) else 1
+    json_out = ns.format == "json"
+    ok = True
+    out = sys.stdout.write
+    # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
+    out("[" if json_out else "")
+    for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, plan(ns.paths))):
+        out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
+        if diagnostics and not json_out:
+            print(diagnostics, file=sys.stderr)
+        ok &= analysed
+    out("\n]\n" if json_out else "")
+    return 0 if ok else 1
 
 
 def _render_one(fmt: str, utf8: bool, job: Job) -> tuple[str, bool, str]:
@@ -91,16 +93,17 @@ def unit_json(r: UnitAnalysis) -> dict[str, Any]:
 
 
 def unit_json_text(r: UnitAnalysis) -> str:
-    """unit_json(r) encoded; rows come pre-encoded from the scorer when it can (thousands of units)."""
+    """unit_json(r) encoded, as ASCII (non-ASCII escaped), which keeps joining and writing megabytes
+    cheap; rows come pre-encoded from the scorer when it can (thousands of units)."""
     if not isinstance(r.checks, CheckRows):
-        return json.dumps(unit_json(r), ensure_ascii=False)
+        return json.dumps(unit_json(r))
     data = unit_json(replace(r, checks=()))
-    diagnostics = json.dumps(data.pop("diagnostics"), ensure_ascii=False)
+    diagnostics = json.dumps(data.pop("diagnostics"))
     wrapper = data.pop("wrapper", None)
-    head = json.dumps(data, ensure_ascii=False)
-    head = head.replace('"checks": []', '"checks": ' + r.checks.json_text(), 1)
-    tail = "" if wrapper is None else ', "wrapper": ' + json.dumps(wrapper, ensure_ascii=False)
-    return head[:-1] + ', "diagnostics": ' + diagnostics + tail + "}"
+    head = json.dumps(data)[:-1].replace('"checks": []', '"checks": ' + r.checks.json_text(), 1)
+    tail = "" if wrapper is None else ', "wrapper": ' + json.dumps(wrapper)
+    return f'{head}, "diagnostics": {diagnostics}{tail}}}'
+
 
 
 def render_json(results: Sequence[UnitAnalysis]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,11 +25,15 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """[fn(x) for x in items], in order, using worker processes when that pays off."""
+def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """fn(x) for x in items, in order, from worker processes when that pays off.
+
+    Results are yielded as they arrive, so the caller can write them while workers still compute.
+    """
     workers = min(_cores(), 8)
     if len(items) < MIN_ITEMS or workers < 2 or not sys.platform.startswith("linux"):
-        return [fn(x) for x in items]
-    chunk = max(16, len(items) // (workers * 4))
+        yield from map(fn, items)
+        return
+    chunk = max(16, len(items) // (workers * 8))
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(fn, items, chunksize=chunk)
+        yield from pool.imap(fn, items, chunksize=chunk)

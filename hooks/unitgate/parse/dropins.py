@@ -230,20 +230,32 @@ def fragment_of(sp: SearchPath, name: str) -> Entry | None:
 
 
 @lru_cache(maxsize=1024)
-def _alias_entries(sp: SearchPath) -> tuple[str, ...]:
-    """Names in the search path that are alias symlinks (most search paths have none)."""
-    return tuple(name for name, entry in name_map(sp).items() if entry.target is not None)
+def _alias_index(sp: SearchPath) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Aliases by the unit they lead to, and the template aliases (which apply per instance)."""
+    by_target: dict[str, list[str]] = {}
+    templates = []
+    for name, entry in name_map(sp).items():
+        if entry.target is None:
+            continue
+        if unitname.kind(name) == "template":
+            templates.append(name)
+        else:
+            by_target.setdefault(resolve_alias(sp, name), []).append(name)
+    return {k: tuple(v) for k, v in by_target.items()}, tuple(templates)
 
 
 def aliases_of(sp: SearchPath, name: str) -> list[str]:
     """Other names whose symlinks lead to `name`."""
-    out = []
-    for other in _alias_entries(sp):
-        candidate = other
-        if unitname.kind(name) == "instance" and unitname.kind(other) == "template":
-            candidate = unitname.with_instance(other, unitname.instance_of(name) or "")
-        if candidate != name and resolve_alias(sp, candidate) == name:
-            out.append(candidate)
+    by_target, templates = _alias_index(sp)
+    out = [a for a in by_target.get(name, ()) if a != name]
+    if unitname.kind(name) == "instance":
+        instance = unitname.instance_of(name) or ""
+        for template in templates:
+            candidate = unitname.with_instance(template, instance)
+            if candidate != name and resolve_alias(sp, candidate) == name:
+                out.append(candidate)
+    else:
+        out += [t for t in templates if t != name and resolve_alias(sp, t) == name]
     return out
 
 

@@ -110,7 +110,7 @@ def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes | None]]:
             logical = continuation + chunk
         else:
             logical = chunk
-        if _ends_escaped(logical):
+        if logical.endswith(b"\\") and _ends_escaped(logical):
             # The escaping backslash becomes a space; the next physical line is appended raw.
             continuation = logical[:-1] + b" "
             continue

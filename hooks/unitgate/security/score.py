@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from json.encoder import encode_basestring as _json_string
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import TypeVar, overload
 
 from unitgate.analysis import CheckResult
@@ -140,7 +140,7 @@ def _json_parts(r: CheckResult) -> tuple[str, str]:
         "badness": r.badness,
         "exposure": None if r.exposure is None else round(r.exposure / 10, 1),
     }
-    text = json.dumps(head, ensure_ascii=False)
+    text = json.dumps(head)
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
 
