@@ -105,7 +105,6 @@ def unit_json_text(r: UnitAnalysis) -> str:
     return f'{head}, "diagnostics": {diagnostics}{tail}}}'
 
 
-
 def render_json(results: Sequence[UnitAnalysis]) -> str:
     return json_array([unit_json_text(r) for r in results])
 

@@ -741,6 +741,21 @@ def _saved(check: CheckResult, checks: Sequence[CheckResult], excluded: frozense
     return f"-{tenths(tenth)}" if tenth else "-<0.1"
 
 
+def exposure_advice(steps: Sequence[tuple[CheckResult, int]], describe: Callable[[CheckResult], str]) -> str:
+    """The few changes (from savings()) that bring a unit under its maximum, with what each saves."""
+    shown = steps[:MAX_SUGGESTIONS]
+    if not shown:
+        return "run `unitgate explain` to see every check"
+    items = ", ".join(describe(c) for c, _ in shown)
+    reached = tenths(shown[-1][1])
+    if len(steps) <= MAX_SUGGESTIONS:
+        return f"{items} would bring it to {reached}"
+    return (
+        f"the biggest savings are {items}, bringing it to {reached}; "
+        f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
+    )
+
+
 def _exposure(ctx: Context) -> list[Finding]:
     maximum = ctx.policy.max_exposure
     exposure = unit_exposure(ctx.analysis, ctx.policy)
@@ -754,18 +769,7 @@ def _exposure(ctx: Context) -> list[Finding]:
         maximum,
         lambda c: c.source is not None and written.get(c.source, "") in c.directives,
     )
-    shown = steps[:MAX_SUGGESTIONS]
-    items = ", ".join(f"{check_fix(c)} ({_saved(c, checks, excluded)})" for c, _ in shown)
-    reached = shown[-1][1] if shown else exposure
-    if not steps:
-        advice = "run `unitgate explain` to see every check"
-    elif len(steps) <= MAX_SUGGESTIONS:
-        advice = f"{items} would bring it to {tenths(reached)}"
-    else:
-        advice = (
-            f"the biggest savings are {items}, bringing it to {tenths(reached)}; "
-            f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
-        )
+    advice = exposure_advice(steps, lambda c: f"{check_fix(c)} ({_saved(c, checks, excluded)})")
     without = f" (without {', '.join(sorted(excluded))})" if excluded else ""
     return [
         Finding(

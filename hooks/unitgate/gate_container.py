@@ -24,8 +24,6 @@ from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.generate import Arg
 from unitgate.quadlet.posture import ALL_CAPS, ContainerPosture, Decided, Flag, parse_run_args
 
-MAX_SUGGESTIONS = 5
-
 # [Container] keys quadlet reads with LookupAll* (every value counts; an empty one resets the list).
 LIST_KEYS = frozenset(
     {
@@ -834,7 +832,7 @@ def exposure(analysis: UnitAnalysis, rules: ContainerRules) -> int | None:
 
 
 def _exposure(c: Container) -> list[Finding]:
-    from unitgate.gate import _saved, savings, score
+    from unitgate.gate import _saved, exposure_advice, savings
 
     maximum = c.rules.max_exposure
     current = exposure(c.analysis, c.rules)
@@ -856,18 +854,9 @@ def _exposure(c: Container) -> list[Finding]:
         return check.source is not None and check.source.line > 0
 
     steps = savings(checks, excluded, maximum, weakened)
-    shown = steps[:MAX_SUGGESTIONS]
-    items = ", ".join(f"{check_fix(c, check)} ({_saved(check, checks, excluded)})" for check, _ in shown)
-    reached = shown[-1][1] if shown else score(checks, excluded)
-    if not steps:
-        advice = "run `unitgate explain` to see every check"
-    elif len(steps) <= MAX_SUGGESTIONS:
-        advice = f"{items} would bring it to {tenths(reached)}"
-    else:
-        advice = (
-            f"the biggest savings are {items}, bringing it to {tenths(reached)}; "
-            f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
-        )
+    advice = exposure_advice(
+        steps, lambda check: f"{check_fix(c, check)} ({_saved(check, checks, excluded)})"
+    )
     return [_finding_exposure(c, f"{head}: {advice}")]
 
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -436,7 +436,6 @@ def _container(data: Mapping[str, Any]) -> ContainerRules:
 
 def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
     """What JSON Schema cannot say: one-decimal scores, known rule ids, capability names."""
-    from unitgate.findings import RULE_BY_ID
 
     def scopes() -> Iterator[tuple[tuple[str | int, ...], Mapping[str, Any]]]:
         yield (), data
@@ -448,39 +447,39 @@ def _check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
         if isinstance(container, Mapping):
             _check_container(container, origin, prefix, (*where, "container"))
     for where, scope in scopes():
-        exposure = scope.get("max-exposure")
-        if exposure is not None and abs(exposure * 10 - round(exposure * 10)) > 1e-9:
-            raise PolicyError(
-                origin,
-                f"{exposure} has more than one decimal; exposure is scored in steps of 0.1",
-                _key_path(prefix, *where, "max-exposure"),
-            )
-        for item in scope.get("ignore", ()):
-            if item.startswith("UG") and item[2:].isdigit() and item not in RULE_BY_ID:
-                raise PolicyError(
-                    origin,
-                    f"unknown rule id {item!r} (rule ids: {', '.join(RULE_BY_ID)})",
-                    _key_path(prefix, *where, "ignore"),
-                )
-        for table in ("require", "forbid"):
-            for name, value in scope.get(table, {}).items():
-                problem = _value_problem(canonical_directive(name), _value(value), table)
-                if problem:
-                    raise PolicyError(origin, problem, _key_path(prefix, *where, table, name))
+        _check_scope(
+            scope,
+            origin,
+            prefix,
+            where,
+            lambda name, value, table: _value_problem(canonical_directive(name), value, table),
+        )
 
 
 def _check_container(data: Mapping[str, Any], origin: str, prefix: str, where: tuple[str | int, ...]) -> None:
     """`[container]`: one-decimal max-exposure, known rule ids, [Container] keys, sensible values."""
+    _check_scope(data, origin, prefix, where, container_value_problem)
+
+
+def _check_scope(
+    scope: Mapping[str, Any],
+    origin: str,
+    prefix: str,
+    where: tuple[str | int, ...],
+    value_problem: Callable[[str, Value, str], str | None],
+) -> None:
+    """What the schema cannot say about one scope (top level, an override, a [container] table):
+    one-decimal max-exposure, known rule ids, and values that make sense for their directive."""
     from unitgate.findings import RULE_BY_ID
 
-    exposure = data.get("max-exposure")
+    exposure = scope.get("max-exposure")
     if exposure is not None and abs(exposure * 10 - round(exposure * 10)) > 1e-9:
         raise PolicyError(
             origin,
             f"{exposure} has more than one decimal; exposure is scored in steps of 0.1",
             _key_path(prefix, *where, "max-exposure"),
         )
-    for item in data.get("ignore", ()):
+    for item in scope.get("ignore", ()):
         if item.startswith("UG") and item[2:].isdigit() and item not in RULE_BY_ID:
             raise PolicyError(
                 origin,
@@ -488,8 +487,8 @@ def _check_container(data: Mapping[str, Any], origin: str, prefix: str, where: t
                 _key_path(prefix, *where, "ignore"),
             )
     for table in ("require", "forbid"):
-        for name, value in data.get(table, {}).items():
-            problem = container_value_problem(name, _value(value), table)
+        for name, value in scope.get(table, {}).items():
+            problem = value_problem(name, _value(value), table)
             if problem:
                 raise PolicyError(origin, problem, _key_path(prefix, *where, table, name))
 
