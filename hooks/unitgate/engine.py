@@ -197,7 +197,7 @@ def _display(path: str, given: str, given_abs: str) -> str:
 def load_unit(target: Target) -> UnitAnalysis:
     """Load one unit as systemd would, merge its drop-ins and score it."""
     sp, unit = target.search, target.unit
-    given_abs = dropins._norm(target.given)
+    given_abs = dropins.normalize(target.given)
     unit_type = unitname.split_type(unit)[1]
     sections = settings.SECTIONS_BY_TYPE.get(unit_type, frozenset({"Unit", "Install"}))
     entry = dropins.fragment_of(sp, unit)

@@ -100,13 +100,14 @@ def hidden_or_backup(name: str) -> bool:
     return bool(dot) and ext in _BACKUP_SUFFIXES
 
 
-def _norm(path: str) -> str:
+def normalize(path: str) -> str:
+    """An absolute path with "/" separators, for comparing and showing paths on every platform."""
     return os.path.normpath(os.path.abspath(path)).replace(os.sep, "/")
 
 
 def search_path_for(directory: str) -> SearchPath:
     """The search path that applies to files in `directory`."""
-    d = _norm(directory)
+    d = normalize(directory)
     markers = (("system", SYSTEM_UNIT_DIRS + OFFLINE_SKIPPED_DIRS), ("user", USER_UNIT_DIRS))
     for scope, table in markers:
         for rel in sorted(table, key=len, reverse=True):
@@ -121,8 +122,8 @@ def search_path_for(directory: str) -> SearchPath:
 def _in_root(root: str | None, target: str, link_dir: str) -> str:
     """Resolve a symlink target the way `--root` would: absolute targets live inside the root."""
     if os.path.isabs(target) or target.startswith("/"):
-        return _norm(root.rstrip("/") + target) if root else _norm(target)
-    return _norm(os.path.join(link_dir, target))
+        return normalize(root.rstrip("/") + target) if root else normalize(target)
+    return normalize(os.path.join(link_dir, target))
 
 
 _LINK_TEXT = re.compile(r"[^\s=\[\]#;]+")  # one word, nothing of unit-file syntax
