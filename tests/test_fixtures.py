@@ -34,22 +34,6 @@ RECORDS: list[dict[str, Any]] = [
     for line in (FIX / name).read_text().splitlines()
     if line.strip()
 ]
-# systemd 252's system unit search path, highest priority first (systemd-analyze unit-paths).
-SEARCH = (
-    "etc/systemd/system.control",
-    "run/systemd/system.control",
-    "run/systemd/transient",
-    "run/systemd/generator.early",
-    "etc/systemd/system",
-    "etc/systemd/system.attached",
-    "run/systemd/system",
-    "run/systemd/system.attached",
-    "run/systemd/generator",
-    "usr/local/lib/systemd/system",
-    "lib/systemd/system",
-    "usr/lib/systemd/system",
-    "run/systemd/generator.late",
-)
 NA = 2**64 - 1  # systemd's badness for "not applicable" (UINT64_MAX); unitgate uses None
 
 # "case/unit" -> what unitgate gets wrong (systemd's recorded answer is right by definition).
@@ -86,7 +70,7 @@ def unit_path(rec: dict[str, Any]) -> Path:
     case = CASES / rec["root"]
     if rec.get("path"):
         return case / rec["path"]
-    for d in SEARCH:
+    for d in dropins.SYSTEM_UNIT_PATH:
         p = case / d / rec["unit"]
         if os.path.lexists(p):
             return p

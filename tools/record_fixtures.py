@@ -20,7 +20,7 @@ Each line has the oracle's fields ({"unit", "root", "exposure", "rating", "check
 Usage: tools/record_fixtures.py [CASES [OUT]]   (defaults: fixtures/systemd/cases, …/expected-extra.jsonl)
 The analyzer is `systemd-analyze` from PATH, or the binary named by $SYSTEMD_ANALYZE.
 Re-record both files whenever a case changes:
-    python3 /work/shared/tools/oracle.py fixtures/systemd/cases fixtures/systemd/expected.jsonl
+    python3 ../shared/tools/oracle.py fixtures/systemd/cases fixtures/systemd/expected.jsonl
     python3 tools/record_fixtures.py
 """
 
@@ -34,23 +34,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+# The engine's copy of 252's search path (`systemd-analyze unit-paths`), without installing unitgate.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hooks"))
+from unitgate.parse.dropins import SYSTEM_UNIT_PATH
+
 ORACLE_DIRS = ("etc/systemd/system", "run/systemd/system", "lib/systemd/system", "usr/lib/systemd/system")
-# The system unit search path of 252 (`systemd-analyze unit-paths`), highest priority first.
-SYSTEM_DIRS = (
-    "etc/systemd/system.control",
-    "run/systemd/system.control",
-    "run/systemd/transient",
-    "run/systemd/generator.early",
-    "etc/systemd/system",
-    "etc/systemd/system.attached",
-    "run/systemd/system",
-    "run/systemd/system.attached",
-    "run/systemd/generator",
-    "usr/local/lib/systemd/system",
-    "lib/systemd/system",
-    "usr/lib/systemd/system",
-    "run/systemd/generator.late",
-)
 UNIT_SUFFIXES = (
     ".service",
     ".socket",
@@ -85,7 +73,7 @@ def extra_units(root: Path) -> list[tuple[str, str, str]]:
     covered = oracle_units(root)
     out: list[tuple[str, str, str]] = []
     seen: set[str] = set()
-    for d in SYSTEM_DIRS:
+    for d in SYSTEM_UNIT_PATH:
         base = root / d
         if not base.is_dir():
             continue

@@ -174,13 +174,16 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
 
 
 def read_file(path: str) -> bytes | Diagnostic:
+    """A file's bytes; a mask (symlink to /dev/null, or one checked out as a file holding that
+    target) reads as empty: it shadows its name and parses as nothing."""
     try:
-        if dropins.link_target(path) == dropins.DEV_NULL:
-            return b""  # a masked drop-in: it shadows its name and parses as empty
+        if os.path.islink(path) and os.readlink(path) == dropins.DEV_NULL:
+            return b""
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read()
     except OSError as exc:
         return Diagnostic(Location(path), f"cannot read: {exc.strerror or exc}", Severity.ERROR, UNREADABLE)
+    return b"" if data == dropins.DEV_NULL.encode() else data
 
 
 def _display(path: str, given: str, given_abs: str) -> str:

@@ -14,27 +14,31 @@ from functools import lru_cache
 
 from unitgate.parse import unitname
 
-# systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first, as
-# `systemd-analyze security --offline` uses it: without the transient and generator directories,
-# which only a running manager fills.
-SYSTEM_UNIT_DIRS = (
+# systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first.
+SYSTEM_UNIT_PATH = (
     "etc/systemd/system.control",
     "run/systemd/system.control",
+    "run/systemd/transient",
+    "run/systemd/generator.early",
     "etc/systemd/system",
     "etc/systemd/system.attached",
     "run/systemd/system",
     "run/systemd/system.attached",
+    "run/systemd/generator",
     "usr/local/lib/systemd/system",
     "lib/systemd/system",
     "usr/lib/systemd/system",
+    "run/systemd/generator.late",
 )
-# Directories of the full search path that offline analysis skips: a file there still marks a root.
+# `systemd-analyze security --offline` skips the transient and generator directories, which only a
+# running manager fills; a file there still marks a root.
 OFFLINE_SKIPPED_DIRS = (
     "run/systemd/transient",
     "run/systemd/generator.early",
     "run/systemd/generator",
     "run/systemd/generator.late",
 )
+SYSTEM_UNIT_DIRS = tuple(d for d in SYSTEM_UNIT_PATH if d not in OFFLINE_SKIPPED_DIRS)
 # The user search path with default XDG variables; home-relative and root-relative entries share one
 # root inside a repository ($XDG_RUNTIME_DIR entries have no place in a repository and are left out).
 USER_UNIT_DIRS = (
@@ -108,7 +112,7 @@ def normalize(path: str) -> str:
 def search_path_for(directory: str) -> SearchPath:
     """The search path that applies to files in `directory`."""
     d = normalize(directory)
-    markers = (("system", SYSTEM_UNIT_DIRS + OFFLINE_SKIPPED_DIRS), ("user", USER_UNIT_DIRS))
+    markers = (("system", SYSTEM_UNIT_PATH), ("user", USER_UNIT_DIRS))
     for scope, table in markers:
         for rel in sorted(table, key=len, reverse=True):
             if d == "/" + rel or d.endswith("/" + rel):

@@ -13,7 +13,7 @@ from typing import Any
 from unitgate.model import Location
 from unitgate.parse import unitname
 from unitgate.security import names, syscalls
-from unitgate.security.settings import UnitState, valid_user_name_relaxed
+from unitgate.security.settings import UnitState
 
 _CAP = names.CAPABILITIES
 _EXEC_TYPES = frozenset({"service", "socket", "mount", "swap"})
@@ -280,7 +280,3 @@ def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devi
 def _is_localhost(prefix: tuple[int, int, int]) -> bool:
     version, _, addr = prefix
     return (addr >> 24) == 127 if version == 4 else addr == 1
-
-
-# Keep the strict-name helper and the relaxed one side by side for readers of user_from_unit_name().
-__all__ = ["SecurityInfo", "build_info", "user_from_unit_name", "valid_user_name_relaxed"]
