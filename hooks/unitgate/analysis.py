@@ -6,9 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from unitgate.model import Assignment, Diagnostic, Location
+
+if TYPE_CHECKING:  # the engine's types; analysis stays importable without the engine
+    from unitgate.security.info import SecurityInfo
+    from unitgate.security.settings import UnitState
 
 
 class LoadState(str, Enum):
@@ -47,6 +51,15 @@ class CheckResult(NamedTuple):
         return self.badness == 0
 
 
+class Merged(NamedTuple):
+    """The engine's merged unit: what its parsers made of every line (`state`, with `origins`), and
+    what systemd-analyze reads after load-time implications (`info`). The gate compares policy
+    values against these, never against raw lines. Read-only once the unit is loaded."""
+
+    state: UnitState
+    info: SecurityInfo
+
+
 @dataclass(frozen=True)
 class Setting:
     """The effective value of one directive after the base unit and every drop-in are merged."""
@@ -83,6 +96,7 @@ class UnitAnalysis:
     diagnostics: tuple[Diagnostic, ...] = ()
     model: str = "systemd-252"  # the scoring model that produced exposure and checks
     wrapper: UnitAnalysis | None = None  # quadlets: the generated service, scored by systemd's model
+    merged: Merged | None = field(default=None, compare=False, repr=False)  # None: not loaded
 
     @cached_property
     def settings(self) -> Mapping[str, Setting]:

@@ -55,7 +55,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.explain import run as run_explain
 
         return run_explain(ns)
-    from unitgate.gate import run as run_check
+    from unitgate.gate.run import run as run_check
 
     return run_check(ns)
 

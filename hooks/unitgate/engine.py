@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
-from unitgate.analysis import LoadState, UnitAnalysis
+from unitgate.analysis import LoadState, Merged, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
 from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
@@ -120,7 +120,8 @@ def analyze_assignments(unit: str, assignments: Sequence[Assignment], path: str)
             break
         if not outcome.ignored:
             applied.append(a)
-    exposure, checks = score(build_info(state, unit))
+    info = build_info(state, unit)
+    exposure, checks = score(info)
     return UnitAnalysis(
         unit=unit,
         path=path,
@@ -131,6 +132,7 @@ def analyze_assignments(unit: str, assignments: Sequence[Assignment], path: str)
         rating=rating_for(exposure).name,
         checks=checks,
         assignments=tuple(applied),
+        merged=Merged(state, info),
     )
 
 
@@ -312,4 +314,5 @@ def load_unit(target: Target) -> UnitAnalysis:
         checks=checks,
         assignments=tuple(applied),
         section_lines=section_lines,
+        merged=Merged(state, info),
     )

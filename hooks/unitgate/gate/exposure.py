@@ -1,0 +1,146 @@
+"""Exposure shared by unit and container rules: a score without some checks, and the few fixes that
+bring a unit under its maximum, with what each saves. The arithmetic is systemd-analyze's, as the
+engine does it (security/score.py's `ceil_div`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from unitgate.analysis import CheckResult, UnitAnalysis
+from unitgate.findings import tenths
+from unitgate.policy import UnitPolicy, canonical_check
+from unitgate.security.score import ceil_div
+
+MAX_SUGGESTIONS = 5
+
+
+def score(
+    checks: Iterable[CheckResult], excluded: frozenset[str] = frozenset(), fixed: frozenset[str] = frozenset()
+) -> int:
+    """systemd-analyze's exposure (0-100, i.e. tenths), with `excluded` checks left out (weight 0)
+    and `fixed` checks counted as good."""
+    badness_sum = weight_sum = 0
+    for check in checks:
+        if check.badness is None or canonical_check(check.json_field) in excluded:
+            continue
+        badness = 0 if check.json_field in fixed else check.badness
+        badness_sum += ceil_div(badness * check.weight, check.range)
+        weight_sum += check.weight
+    return ceil_div(badness_sum * 100, weight_sum) if weight_sum else 0
+
+
+def _contribution(check: CheckResult) -> int:
+    return ceil_div((check.badness or 0) * check.weight, check.range)
+
+
+def _weight_sum(checks: Sequence[CheckResult], excluded: frozenset[str]) -> int:
+    return sum(
+        c.weight for c in checks if c.badness is not None and canonical_check(c.json_field) not in excluded
+    )
+
+
+def savings(
+    checks: Sequence[CheckResult],
+    excluded: frozenset[str],
+    target: int,
+    weakened: Callable[[CheckResult], bool] = lambda c: False,
+) -> list[tuple[CheckResult, int]]:
+    """The checks to fix, until the score is at or below `target`: first those a line in the unit made
+    bad (undoing a weakening is the cheapest fix), then those left at systemd's default; biggest saving
+    first within each (ties in systemd's order). Each with the score once it and those before are fixed."""
+    candidates = sorted(
+        (c for c in checks if c.badness and canonical_check(c.json_field) not in excluded),
+        key=lambda c: (not weakened(c), -_contribution(c)),
+    )
+    fixed: frozenset[str] = frozenset()
+    chosen: list[tuple[CheckResult, int]] = []
+    current = score(checks, excluded)
+    for check in candidates:
+        if current <= target:
+            break
+        fixed |= {check.json_field}
+        current = score(checks, excluded, fixed)
+        chosen.append((check, current))
+    return chosen
+
+
+def saved(check: CheckResult, checks: Sequence[CheckResult], excluded: frozenset[str]) -> str:
+    """What fixing one check alone is worth, in exposure points (nearest tenth; "<0.1" when less)."""
+    tenth = round(_contribution(check) * 100 / max(_weight_sum(checks, excluded), 1))
+    return f"-{tenths(tenth)}" if tenth else "-<0.1"
+
+
+def exposure_advice(steps: Sequence[tuple[CheckResult, int]], describe: Callable[[CheckResult], str]) -> str:
+    """The few changes (from savings()) that bring a unit under its maximum, with what each saves."""
+    shown = steps[:MAX_SUGGESTIONS]
+    if not shown:
+        return "run `unitgate explain` to see every check"
+    items = ", ".join(describe(c) for c, _ in shown)
+    reached = tenths(shown[-1][1])
+    if len(steps) <= MAX_SUGGESTIONS:
+        return f"{items} would bring it to {reached}"
+    return (
+        f"the biggest savings are {items}, bringing it to {reached}; "
+        f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
+    )
+
+
+def unit_exposure(analysis: UnitAnalysis, policy: UnitPolicy) -> int | None:
+    if analysis.exposure is None:
+        return None
+    if not policy.exclude_checks:
+        return analysis.exposure
+    return score(analysis.checks, policy.exclude_checks)
+
+
+_CAP_GROUPS: Mapping[str, str] = {
+    "CapabilityBoundingSet_CAP_SET_UID_GID_PCAP": "CAP_SETUID CAP_SETGID CAP_SETPCAP",
+    "CapabilityBoundingSet_CAP_AUDIT": "CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_AUDIT_WRITE",
+    "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE": "CAP_SYS_NICE CAP_SYS_RESOURCE",
+    "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP": "CAP_CHOWN CAP_FSETID CAP_SETFCAP",
+    "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER": (
+        "CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_IPC_OWNER"
+    ),
+    "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)": (
+        "CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW"
+    ),
+    "CapabilityBoundingSet_CAP_MAC": "CAP_MAC_ADMIN CAP_MAC_OVERRIDE",
+}
+_FIXES: Mapping[str, str] = {
+    "UserOrDynamicUser": "DynamicUser=yes",
+    "SupplementaryGroups": "SupplementaryGroups=",
+    "ProtectHome": "ProtectHome=yes",
+    "ProtectSystem": "ProtectSystem=strict",
+    "RootDirectoryOrRootImage": "RootDirectory=/RootImage=",
+    "UMask": "UMask=0077",
+    "KeyringMode": "KeyringMode=private",
+    "ProtectProc": "ProtectProc=invisible",
+    "ProcSubset": "ProcSubset=pid",
+    "NotifyAccess": "NotifyAccess=main",
+    "Delegate": "Delegate=no",
+    "RestrictAddressFamilies_AF_INET_INET6": "RestrictAddressFamilies=~AF_INET AF_INET6",
+    "RestrictAddressFamilies_AF_UNIX": "RestrictAddressFamilies=~AF_UNIX",
+    "RestrictAddressFamilies_AF_NETLINK": "RestrictAddressFamilies=~AF_NETLINK",
+    "RestrictAddressFamilies_AF_PACKET": "RestrictAddressFamilies=~AF_PACKET",
+    "RestrictAddressFamilies_OTHER": "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+    "SystemCallArchitectures": "SystemCallArchitectures=native",
+    "IPAddressDeny": "IPAddressDeny=any",
+    "DeviceAllow": "DevicePolicy=closed",
+    "AmbientCapabilities": "AmbientCapabilities=",
+}
+
+
+def unit_check_fix(check: CheckResult) -> str:
+    """The line to write that makes one systemd-analyze check good."""
+    field_ = check.json_field
+    if field_ in _FIXES:
+        return _FIXES[field_]
+    if field_ in _CAP_GROUPS:
+        return f"CapabilityBoundingSet=~{_CAP_GROUPS[field_]}"
+    if field_.startswith("CapabilityBoundingSet_"):
+        return f"CapabilityBoundingSet=~{field_.removeprefix('CapabilityBoundingSet_')}"
+    if field_.startswith("SystemCallFilter_"):
+        return f"SystemCallFilter=~@{field_.removeprefix('SystemCallFilter_').replace('_', '-')}"
+    if field_.startswith("RestrictNamespaces_"):
+        return f"RestrictNamespaces=~{field_.removeprefix('RestrictNamespaces_')}"
+    return f"{check.name.rstrip('=')}=yes"

@@ -1,0 +1,100 @@
+"""What the engine said about loading a unit, as findings: masked, missing, refused, ignored lines."""
+
+from __future__ import annotations
+
+from unitgate import __version__
+from unitgate.analysis import LoadState, UnitAnalysis
+from unitgate.findings import Finding, Level
+from unitgate.model import Diagnostic, Location, Severity
+
+# Diagnostic codes of the engine (unitgate.engine) that the gate treats specially.
+NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a file kind unitgate does not score: UG901
+SHADOWED = "UG-INPUT-SHADOWED"  # the given file is not the one systemd loads: UG305
+QUADLET_SHADOWED = "UGQ005"  # quadlet uses another file of the same name: UG305
+QUADLET_SERVICE_KEY = "UGQ010"  # [Service] User=/Group=/DynamicUser= in a quadlet: UG306
+INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})  # exit 2
+
+
+def is_container(analysis: UnitAnalysis) -> bool:
+    return analysis.model.startswith("quadlet")
+
+
+def load_findings(analysis: UnitAnalysis) -> list[Finding]:
+    unit = analysis.unit
+    if analysis.state is LoadState.MASKED:
+        return [
+            Finding(
+                "UG302",
+                Location(analysis.path, 1),
+                f"{unit} is masked (empty file or symlink to /dev/null): not scored",
+                unit,
+            )
+        ]
+    if analysis.state is LoadState.NOT_FOUND:
+        details = "; ".join(d.message for d in analysis.diagnostics)
+        return [
+            Finding(
+                "UG303",
+                Location(analysis.path, 1),
+                f"{unit} is not in the repository, so this drop-in cannot be checked merged over it"
+                + (f" ({details})" if details else ""),
+                unit,
+            )
+        ]
+    convert = _quadlet_finding if is_container(analysis) else _diagnostic_finding
+    shown = [d for d in analysis.diagnostics if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED]
+    findings = [convert(unit, d) for d in shown]
+    refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
+    if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
+        where = analysis.fragment or analysis.path
+        findings.append(
+            Finding(
+                "UG301",
+                Location(where, 1),
+                f"systemd would refuse to load {unit} ({analysis.state.value})",
+                unit,
+            )
+        )
+    return findings
+
+
+def _quadlet_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    """A diagnostic of the quadlet engine (UGQ001-UGQ010) as a finding."""
+    if diagnostic.code == QUADLET_SERVICE_KEY:
+        message = f"{unit}: {diagnostic.message}"
+        return Finding("UG306", diagnostic.location, message, unit, _service_key(diagnostic))
+    if diagnostic.code == QUADLET_SHADOWED:
+        return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
+    if diagnostic.severity is Severity.ERROR:
+        message = diagnostic.message
+        if not message.startswith("quadlet"):
+            message = f"quadlet would refuse this: {message}"
+        return Finding("UG301", diagnostic.location, message, unit)
+    return Finding("UG307", diagnostic.location, f"quadlet would warn: {diagnostic.message}", unit)
+
+
+def _service_key(diagnostic: Diagnostic) -> str | None:
+    """'Service.User' from UGQ010's message ("... the key User= in [Service] ...")."""
+    for key in ("DynamicUser", "Group", "User"):
+        if f"key {key}=" in diagnostic.message:
+            return f"Service.{key}"
+    return None
+
+
+def _diagnostic_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    if diagnostic.code == NOT_SUPPORTED:
+        return Finding(
+            "UG901",
+            diagnostic.location,
+            f"{diagnostic.message}: not checked by unitgate {__version__}; "
+            "exclude it from the hook until a release supports it",
+            unit,
+            level=Level.NOTE if diagnostic.severity is Severity.INFO else None,
+        )
+    if diagnostic.code == SHADOWED:
+        return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
+    if diagnostic.severity is Severity.ERROR:
+        return Finding("UG301", diagnostic.location, f"systemd would refuse this: {diagnostic.message}", unit)
+    return Finding(
+        "UG304", diagnostic.location, f"systemd would ignore this line: {diagnostic.message}", unit
+    )

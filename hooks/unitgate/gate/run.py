@@ -1,0 +1,236 @@
+"""`unitgate check`: analyse the changed files, hold each unit against its policy, report.
+
+The pipeline is plain data: paths -> engine.analyze_paths -> UnitAnalysis per unit -> `evaluate`
+(pure: one unit + its UnitPolicy -> findings; gate/units.py or gate/containers.py) -> policy `ignore`
+-> inline suppressions (suppress.py) -> sorted findings -> one reporter's `render`. Exit 0 clean
+(notes only), 1 findings, 2 usage/policy/input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from unitgate import __version__, suppress
+from unitgate.analysis import LoadState, UnitAnalysis
+from unitgate.engine import analyze_paths, is_quadlet
+from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.gate.exposure import unit_exposure
+from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
+from unitgate.gate.units import evaluate_unit
+from unitgate.model import Location, UnitInputError
+from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
+
+if TYPE_CHECKING:
+    from unitgate.quadlet.engine import QuadletInspection
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def evaluate(
+    analysis: UnitAnalysis, policy: UnitPolicy, inspection: QuadletInspection | None = None
+) -> list[Finding]:
+    """Every finding for one unit under its policy, before `ignore` and suppressions. A quadlet
+    `.container` is held against `policy.container`, given its `inspection` (posture, command line)."""
+    findings = load_findings(analysis)
+    if analysis.state is not LoadState.LOADED:
+        return findings
+    if not is_container(analysis):
+        return findings + evaluate_unit(analysis, policy)
+    if policy.container.empty:
+        findings.append(
+            Finding(
+                "UG902",
+                Location(analysis.path, 1),
+                f"{analysis.unit}: the policy ({policy.description}) has no [container] rules, so only "
+                "quadlet load errors and warnings were checked; add a [container] table to check more",
+                analysis.unit,
+            )
+        )
+    elif inspection is not None:
+        from unitgate.gate import containers  # podman support is loaded only when a quadlet is checked
+
+        findings += containers.evaluate(analysis, inspection, policy.container)
+    return findings
+
+
+Analyzer = Callable[[Sequence[str]], list[UnitAnalysis]]
+
+
+@dataclass(frozen=True)
+class Result:
+    findings: tuple[Finding, ...]
+    info: RunInfo
+    suppressed: tuple[Finding, ...] = field(default=())
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS if blocking(self.findings) else EXIT_OK
+
+
+Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
+
+
+def _default_inspector(analysis: UnitAnalysis, rules: ContainerRules) -> QuadletInspection | None:
+    """The posture and command line of a `.container` the engine analysed, read again in the mode the
+    policy sets (`[container] rootless`), keeping the path the user gave and the wrapper's score."""
+    from unitgate.quadlet import inspect_container
+
+    fragment = analysis.fragment
+    if fragment is None or not fragment.endswith(".container") or not os.path.isfile(fragment):
+        return None
+    inspection = inspect_container(fragment, rootless=rules.rootless)
+    return replace(
+        inspection, analysis=replace(inspection.analysis, path=analysis.path, wrapper=analysis.wrapper)
+    )
+
+
+def check(
+    paths: Sequence[str],
+    *,
+    policy_file: str | None = None,
+    analyze: Analyzer = analyze_paths,
+    inspect: Inspector | None = None,
+    color: bool = False,
+) -> Result:
+    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
+    or UnitInputError for exit-2 conditions."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UnitInputError(Location(path), "no such file")
+    fixed_policy = load_file(policy_file) if policy_file else None
+    finder = Finder()
+    inspect = inspect or _default_inspector
+
+    def policy_for(path: str) -> Policy:
+        return fixed_policy or finder.for_path(path)
+
+    # Units first, then quadlets, each in the order given (the summary lists them so).
+    systemd_paths = [p for p in paths if not is_quadlet(p)]
+    quadlet_paths = [p for p in paths if is_quadlet(p)]
+    analyses = [
+        *(analyze(systemd_paths) if systemd_paths else []),
+        *(analyze(quadlet_paths) if quadlet_paths else []),
+    ]
+
+    for analysis in analyses:
+        for diagnostic in analysis.diagnostics:
+            if diagnostic.code in INPUT_ERRORS:
+                raise UnitInputError(diagnostic.location, diagnostic.message)
+    findings: list[Finding] = []
+    summaries: list[UnitSummary] = []
+    sources_of: dict[str, tuple[str, ...]] = {}
+    seen: set[str] = set()
+    checked: list[UnitAnalysis] = []
+    for analysis in analyses:
+        if analysis.unit in seen:
+            continue  # each unit once, even when several changed files reach it
+        seen.add(analysis.unit)
+        unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+        container = is_container(analysis)
+        inspection = None
+        if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
+            inspection = inspect(analysis, unit_policy.container)
+            if inspection is not None:
+                analysis = inspection.analysis
+        checked.append(analysis)
+        sources_of[analysis.unit] = analysis.sources
+        unit_findings = evaluate(analysis, unit_policy, inspection)
+        findings += [
+            f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
+        ]
+        if container:
+            from unitgate.gate import containers
+
+            exposure = containers.exposure(analysis, unit_policy.container)
+            maximum = unit_policy.container.max_exposure
+        else:
+            exposure, maximum = unit_exposure(analysis, unit_policy), unit_policy.max_exposure
+        summaries.append(
+            UnitSummary(
+                analysis.unit,
+                analysis.path,
+                analysis.state.value,
+                exposure,
+                maximum,
+                unit_policy.description,
+                analysis.model,
+            )
+        )
+    analyses = checked
+
+    files = list(dict.fromkeys([*paths, *(s for a in analyses for s in a.sources)]))
+    by_file: dict[str, list[suppress.Suppression]] = {}
+    for file in files:
+        text = _read_text(file)
+        if text is None:
+            continue
+        suppressions, broken = suppress.parse(file, text)
+        by_file[file] = suppressions
+        file_policy = policy_for(file).for_unit("")
+        findings += [f for f in broken if not file_policy.ignores(f.rule, None)]
+    applied = suppress.apply(findings, by_file, sources_of)
+    # An unused suppression is reported only where every finding it could match was computed: in a
+    # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
+    owned = set(paths) | {a.fragment for a in analyses if a.fragment}
+    unused = [
+        suppress.unused_finding(s)
+        for s in applied.unused
+        if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
+    ]
+    final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    info = RunInfo(
+        version=__version__,
+        units=tuple(summaries),
+        files=tuple(paths),
+        color=color,
+        suppressed=len(applied.suppressed),
+    )
+    return Result(tuple(final), info, applied.suppressed)
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except (OSError, ValueError):
+        return None
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal; NO_COLOR turns it off, FORCE_COLOR on (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream or sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def run(ns: argparse.Namespace) -> int:
+    """The `unitgate check` subcommand."""
+    from unitgate.report import REPORTERS
+
+    fmt = ns.format or default_format()
+    if not ns.paths:
+        print("unitgate: no files to check", file=sys.stderr)
+        return EXIT_OK
+    try:
+        result = check(ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color())
+    except PolicyError as exc:
+        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnitInputError as exc:
+        print(f"unitgate: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(REPORTERS[fmt](result.findings, result.info))
+    sys.stdout.flush()
+    return result.exit_code
