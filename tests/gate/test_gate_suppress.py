@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from unitgate import suppress
@@ -110,3 +112,17 @@ def test_apply() -> None:
     assert suppress.unused_finding(unused).message == (
         "unused suppression: no UG101 finding on the next line; remove the comment"
     )
+
+
+def test_a_reasonless_suppression_cannot_excuse_itself(tmp_path: Path) -> None:
+    """`disable-file=UG401,UG101` without a reason: the missing reason (UG401) still fails the run."""
+    from unitgate import gate
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".unitgate.toml").write_text("policy-version = 1\n[require]\nNoNewPrivileges = true\n")
+    unit = tmp_path / "app.service"
+    unit.write_text("# unitgate: disable-file=UG401,UG101\n[Service]\nExecStart=/x\n")
+    result = gate.check([str(unit)])
+    assert "UG401" in {f.rule for f in result.findings}
+    assert result.exit_code == gate.EXIT_FINDINGS
+    assert "UG401" in suppress.UNSUPPRESSIBLE
