@@ -177,7 +177,6 @@ def _random_case(rng: random.Random, root: Path) -> tuple[dict[str, object], lis
         "forbid_family": rng.choice(_FAMILIES),
         "forbid_group": rng.choice(_GROUPS),
         "require_bool": rng.choice(_BOOLEANS),
-        "forbid_false": rng.choice([b for b in _BOOLEANS]),
     }
     rules["forbid_false"] = rng.choice([b for b in _BOOLEANS if b != rules["require_bool"]])
     policy = (
@@ -219,7 +218,7 @@ def _expected(rules: dict[str, object], root: Path) -> set[str]:
     members = _expand(str(rules["forbid_group"]))
     if any((m in info.system_call_filter) == info.system_call_filter_allow_list for m in members):
         out.add("SystemCallFilter")
-    attr = {b: a for b, a in zip(_BOOLEANS, _ATTRS, strict=True)}
+    attr = dict(zip(_BOOLEANS, _ATTRS, strict=True))
     if not getattr(info, attr[str(rules["require_bool"])]):
         out.add(str(rules["require_bool"]))
     if not getattr(info, attr[str(rules["forbid_false"])]):
