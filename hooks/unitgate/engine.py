@@ -55,6 +55,7 @@ Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that ne
 
 def plan(paths: Sequence[str]) -> list[Job]:
     """The units the paths affect, each once, in the order the paths name them."""
+    dropins.clear_caches()  # directory listings are cached for one run only
     jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:

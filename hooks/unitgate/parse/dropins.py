@@ -163,6 +163,13 @@ def is_masked_file(path: str) -> bool:
         return link_target(path) == DEV_NULL
 
 
+def clear_caches() -> None:
+    """Forget every directory listing. The engine calls this at the start of each top-level analysis,
+    so a run sees one consistent tree and the next run (same process) sees files added in between."""
+    for cached in (_listdir, _names_in, name_map, _alias_index):
+        cached.cache_clear()
+
+
 @lru_cache(maxsize=4096)
 def _listdir(directory: str) -> tuple[str, ...]:
     try:
