@@ -19,70 +19,24 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
+from unitgate.security.names import CAPABILITIES  # the generated table: names by number
+
 POLICY_VERSION = 1
-SCORINGS = ("systemd-252",)
 DEFAULT_SCORING = "systemd-252"
-CONTAINER_SCORINGS = ("quadlet-1",)
-DEFAULT_CONTAINER_SCORING = "quadlet-1"
 DEFAULT_BUILTIN = "baseline@1"
 POLICY_FILE = ".unitgate.toml"
 SCHEMA_FILE = f"policy-v{POLICY_VERSION}.schema.json"
-RULE_IDS_PATTERN = "UG"
 
 # A value as written in the policy: true/false, a string, or a list of strings (kept as a tuple).
 Value = bool | str | tuple[str, ...]
 
-# systemd's capability names, by number (linux/capability.h; CAP_CHECKPOINT_RESTORE is 40).
-CAPABILITIES: tuple[str, ...] = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-)
 CAPABILITY_DIRECTIVES = frozenset({"Service.CapabilityBoundingSet", "Service.AmbientCapabilities"})
 
 # systemd-analyze's check ids (json_field), v252-v262. systemd spells one with a stray ")"; both
@@ -137,6 +91,36 @@ class ContainerRules:
         )
 
 
+class Rules(Protocol):
+    """The rules a policy, an override and a unit's policy share."""
+
+    @property
+    def max_exposure(self) -> int | None: ...
+    @property
+    def require(self) -> Mapping[str, Value]: ...
+    @property
+    def forbid(self) -> Mapping[str, Value]: ...
+    @property
+    def ignore(self) -> frozenset[str]: ...
+    @property
+    def exclude_checks(self) -> frozenset[str]: ...
+    @property
+    def container(self) -> ContainerRules: ...
+
+
+def layered(base: Rules, top: Rules) -> dict[str, Any]:
+    """`top`'s rules over `base`'s (an `extends`, or an override): the one merge rule. Scalars
+    replace when set, require/forbid per key, lists add up; `[container]` likewise (`over`)."""
+    return {
+        "max_exposure": top.max_exposure if top.max_exposure is not None else base.max_exposure,
+        "require": {**base.require, **top.require},
+        "forbid": {**base.forbid, **top.forbid},
+        "ignore": base.ignore | top.ignore,
+        "exclude_checks": base.exclude_checks | top.exclude_checks,
+        "container": top.container.over(base.container),
+    }
+
+
 @dataclass(frozen=True)
 class Override:
     units: tuple[str, ...]
@@ -189,15 +173,8 @@ class Policy:
                 result = UnitPolicy(
                     description=result.description,
                     scoring=result.scoring,
-                    max_exposure=(
-                        override.max_exposure if override.max_exposure is not None else result.max_exposure
-                    ),
-                    require={**result.require, **override.require},
-                    forbid={**result.forbid, **override.forbid},
-                    ignore=result.ignore | override.ignore,
-                    exclude_checks=result.exclude_checks | override.exclude_checks,
                     reasons=(*result.reasons, override.reason),
-                    container=override.container.over(result.container),
+                    **layered(result, override),
                 )
         return result
 
@@ -374,13 +351,8 @@ def from_data(
         origin=origin,
         extends=(extends, *base.extends),
         scoring=data.get("scoring", base.scoring),
-        max_exposure=own.max_exposure if "max-exposure" in data else base.max_exposure,
-        require={**base.require, **own.require},
-        forbid={**base.forbid, **own.forbid},
-        ignore=base.ignore | own.ignore,
-        exclude_checks=base.exclude_checks | own.exclude_checks,
         overrides=(*base.overrides, *own.overrides),
-        container=own.container.over(base.container),
+        **layered(base, own),
     )
 
 
