@@ -21,6 +21,7 @@ from unitgate.model import Assignment, Location
 from unitgate.policy import CONTAINER_BOOLEANS, ContainerRules, Value
 from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.generate import Arg
+from unitgate.quadlet.parser import parse_bool
 from unitgate.quadlet.posture import ContainerPosture, Decided, Flag, parse_run_args
 
 # [Container] keys quadlet reads with LookupAll* (every value counts; an empty one resets the list).
@@ -110,8 +111,8 @@ SINGLE_VALUED = frozenset(
 
 
 def quadlet_bool(text: str) -> bool:
-    """quadlet's LookupBoolean: 1/yes/true/on in any case are true; anything else is false."""
-    return text.strip().lower() in ("1", "yes", "true", "on")
+    """quadlet's LookupBoolean (the quadlet parser's own), on a value with its blanks trimmed."""
+    return parse_bool(text.strip())
 
 
 def unquote(text: str) -> str:
