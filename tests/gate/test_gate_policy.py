@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from conftest import write_tree
 
-from unitgate import policy
+from unitgate import policy, policy_check
 from unitgate.policy import Finder, PolicyError, load_builtin, load_file
 from unitgate.security.checks import CHECKS
 
@@ -211,4 +211,4 @@ def test_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("UNITGATE_CACHE_DIR", "")
     (tmp_path / "p.toml").write_text("policy-version = 1\n", encoding="utf-8")
     load_file(tmp_path / "p.toml")
-    assert policy._cache_dir() is None
+    assert policy_check.cache_dir() is None
