@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
-from unitgate.analysis import CheckResult, UnitAnalysis
-from unitgate.findings import Finding, tenths
+from unitgate.analysis import UnitAnalysis
+from unitgate.findings import Finding
+from unitgate.gate.container_advice import exposure_findings
 from unitgate.gate.container_values import (
     DEFAULTS,
     LIST_KEYS,
@@ -31,12 +32,10 @@ from unitgate.gate.container_values import (
     spell,
     unquote,
 )
-from unitgate.gate.exposure import exposure_advice, saved, savings, score
 from unitgate.model import Assignment, Location
 from unitgate.policy import CONTAINER_BOOLEANS, ContainerRules, Value
 from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.posture import ALL_CAPS, Flag
-from unitgate.quadlet.score import CAP_GROUPS
 
 
 def evaluate(analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules) -> list[Finding]:
@@ -49,7 +48,7 @@ def evaluate(analysis: UnitAnalysis, inspection: QuadletInspection, rules: Conta
         findings.extend(_require(c, key, value))
     for key, value in rules.forbid.items():
         findings.extend(_forbid(c, key, value))
-    findings.extend(_exposure(c))
+    findings.extend(exposure_findings(c))
     return findings
 
 
@@ -438,77 +437,3 @@ def _require_list(c: Container, key: str, value: Value) -> list[Finding]:
 
 
 # --- exposure -----------------------------------------------------------------------------------------
-
-_FIXES: dict[str, str] = {
-    "Privileged": "remove --privileged",
-    "User": "User=<non-root uid>",
-    "NoNewPrivileges": "NoNewPrivileges=true",
-    "ReadOnly": "ReadOnly=true",
-    "SeccompProfile": "no seccomp=unconfined",
-    "SecurityLabel": "SecurityLabelDisable=false (no label=disable/nested, no unconfined SecurityLabelType=)",
-    "AppArmor": "no apparmor=unconfined",
-    "NetworkHost": "a Network= other than host",
-    "HostNamespaces": "no --pid/--ipc/--uts/--cgroupns=host",
-    "AddDevice": "no AddDevice=",
-    "Unmask": "no Unmask=",
-    "Volume": "no sensitive host path in Volume=/Mount=",
-    "PublishPort": "PublishPort=127.0.0.1:…",
-    "Sysctl": "no Sysctl=",
-    "EnvironmentHost": "EnvironmentHost=false",
-    "GroupAddKeepGroups": "no GroupAdd=keep-groups",
-}
-
-
-def check_fix(c: Container, check: CheckResult) -> str:
-    """What to write (or remove) to make one quadlet-1 check good."""
-    field_ = check.json_field
-    if field_ == "UserNS":
-        return "UserNS=keep-id" if c.posture.rootless.value else "UserNS=auto"
-    if field_.startswith("DropCapability_"):
-        group = next(caps for gid, _, _, caps in CAP_GROUPS if f"DropCapability_{gid}" == field_)
-        kept = sorted(group & c.posture.effective_caps)
-        if c.posture.privileged.value:
-            return "remove --privileged"
-        added = [cap for cap in kept if c.posture.cap_location(cap) is not None]
-        if len(added) > 3:
-            return f"no {' '.join(added[:3])} … in AddCapability="
-        if added:
-            return f"no {' '.join(added)} in AddCapability="
-        return f"DropCapability={' '.join(kept)}" if kept else "DropCapability=all"
-    return _FIXES.get(field_, f"fix {check.name}")
-
-
-def exposure(analysis: UnitAnalysis, rules: ContainerRules) -> int | None:
-    """The quadlet-1 exposure under the policy (after `[container] exclude-checks`)."""
-    if analysis.exposure is None or not rules.exclude_checks:
-        return analysis.exposure
-    return score(analysis.checks, rules.exclude_checks)
-
-
-def _exposure(c: Container) -> list[Finding]:
-    maximum = c.rules.max_exposure
-    current = exposure(c.analysis, c.rules)
-    if maximum is None or current is None or current <= maximum:
-        return []
-    checks, excluded = c.analysis.checks, c.rules.exclude_checks
-    without = f" (without {', '.join(sorted(excluded))})" if excluded else ""
-    head = f"container exposure {tenths(current)}{without} is above the maximum {tenths(maximum)}"
-    void = c.inspection.score.host_equivalent if c.inspection.score else None
-    if void is not None:
-        where = f" at {void.location}" if void.location is not None and void.location.line else ""
-        advice = (
-            f"the container is root on the host ({void.reason}{where}), which voids every other check; "
-            "remove that first"
-        )
-        return [_finding_exposure(c, f"{head}: {advice}")]
-
-    def weakened(check: CheckResult) -> bool:
-        return check.source is not None and check.source.line > 0
-
-    steps = savings(checks, excluded, maximum, weakened)
-    advice = exposure_advice(steps, lambda check: f"{check_fix(c, check)} ({saved(check, checks, excluded)})")
-    return [_finding_exposure(c, f"{head}: {advice}")]
-
-
-def _finding_exposure(c: Container, message: str) -> Finding:
-    return Finding("UG201", c.unit_header, f"{c.unit}: {message}", c.unit)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import tenths
 from unitgate.policy import UnitPolicy, canonical_check
+from unitgate.security.checks import CHECKS
 from unitgate.security.score import ceil_div
 
 MAX_SUGGESTIONS = 5
@@ -93,18 +94,11 @@ def unit_exposure(analysis: UnitAnalysis, policy: UnitPolicy) -> int | None:
     return score(analysis.checks, policy.exclude_checks)
 
 
-_CAP_GROUPS: Mapping[str, str] = {
-    "CapabilityBoundingSet_CAP_SET_UID_GID_PCAP": "CAP_SETUID CAP_SETGID CAP_SETPCAP",
-    "CapabilityBoundingSet_CAP_AUDIT": "CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_AUDIT_WRITE",
-    "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE": "CAP_SYS_NICE CAP_SYS_RESOURCE",
-    "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP": "CAP_CHOWN CAP_FSETID CAP_SETFCAP",
-    "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER": (
-        "CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_IPC_OWNER"
-    ),
-    "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)": (
-        "CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW"
-    ),
-    "CapabilityBoundingSet_CAP_MAC": "CAP_MAC_ADMIN CAP_MAC_OVERRIDE",
+# The capabilities of each CapabilityBoundingSet= row, as the check table lists them.
+_ROW_CAPS: Mapping[str, tuple[str, ...]] = {
+    c.json_field: c.parameter
+    for c in CHECKS
+    if c.json_field.startswith("CapabilityBoundingSet_") and isinstance(c.parameter, tuple)
 }
 _FIXES: Mapping[str, str] = {
     "UserOrDynamicUser": "DynamicUser=yes",
@@ -135,10 +129,8 @@ def unit_check_fix(check: CheckResult) -> str:
     field_ = check.json_field
     if field_ in _FIXES:
         return _FIXES[field_]
-    if field_ in _CAP_GROUPS:
-        return f"CapabilityBoundingSet=~{_CAP_GROUPS[field_]}"
-    if field_.startswith("CapabilityBoundingSet_"):
-        return f"CapabilityBoundingSet=~{field_.removeprefix('CapabilityBoundingSet_')}"
+    if field_ in _ROW_CAPS:
+        return f"CapabilityBoundingSet=~{' '.join(_ROW_CAPS[field_])}"
     if field_.startswith("SystemCallFilter_"):
         return f"SystemCallFilter=~@{field_.removeprefix('SystemCallFilter_').replace('_', '-')}"
     if field_.startswith("RestrictNamespaces_"):

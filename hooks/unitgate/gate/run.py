@@ -144,9 +144,9 @@ def check(
             f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
         ]
         if container:
-            from unitgate.gate import containers
+            from unitgate.gate import container_advice
 
-            exposure = containers.exposure(analysis, unit_policy.container)
+            exposure = container_advice.exposure(analysis, unit_policy.container)
             maximum = unit_policy.container.max_exposure
         else:
             exposure, maximum = unit_exposure(analysis, unit_policy), unit_policy.max_exposure
