@@ -1,6 +1,6 @@
 """Command line: `unitgate explain` and `unitgate check`.
 
-Argument parsing lives here; each subcommand's work lives in its own module (explain.py, gate.py),
+Argument parsing lives here; each subcommand's work lives in its own module (explain.py, gate/run.py),
 which takes the parsed namespace and returns the exit code: 0 clean, 1 findings, 2 usage/config/tool error.
 """
 

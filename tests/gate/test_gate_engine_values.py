@@ -3,7 +3,7 @@
 The regression cases are the ones the gate once got wrong by re-reading raw lines (numeric
 capabilities, `~` deny-lists, resets, drop-ins). The differential test builds random units and policies
 and computes each expectation from the engine's merged state (`UnitAnalysis.merged`) with this file's
-own arithmetic, independently of the gate's code path. Set UNITGATE_DIFF_CASES to run more cases.
+own arithmetic, independently of the gate's code path. Set UNITGATE_GATE_DIFF_CASES to run more cases.
 """
 
 from __future__ import annotations
@@ -242,5 +242,5 @@ def run_differential(cases: int, seed: int, tmp: Path) -> int:
 
 
 def test_gate_agrees_with_engine_on_random_units(tmp_path: Path) -> None:
-    cases = int(os.environ.get("UNITGATE_DIFF_CASES", "300"))
+    cases = int(os.environ.get("UNITGATE_GATE_DIFF_CASES", "300"))
     assert run_differential(cases, 12, tmp_path) == cases
