@@ -183,7 +183,7 @@ def _overrides(ctx: Context, key: str, reading: Reading, value: Value) -> str:
         probed = values.probe(key, earlier.value)
         if probed is None:
             continue
-        alone = values.read_merged(probed, key, reading.kind)
+        alone = values.read_merged(probed, key)
         if _accepts(key, alone, value):
             return f", overriding {display_directive(key)}={earlier.value} at {earlier.location}"
     return ""

@@ -34,37 +34,33 @@ class Kind(Enum):
     SYSCALLS = "syscalls"  # SystemCallFilter=: an allow- or deny-list of system calls
 
 
-_FLAGS = [
-    "PrivateDevices",
-    "PrivateMounts",
-    "PrivateNetwork",
-    "PrivateTmp",
-    "PrivateUsers",
-    "ProtectControlGroups",
-    "ProtectKernelModules",
-    "ProtectKernelTunables",
-    "ProtectKernelLogs",
-    "ProtectClock",
-    "ProtectHostname",
-    "LockPersonality",
-    "MemoryDenyWriteExecute",
-    "NoNewPrivileges",
-    "RestrictRealtime",
-    "RestrictSUIDSGID",
-    "RemoveIPC",
-    "DynamicUser",
-    "Delegate",
-]
-
-
-def _snake(name: str) -> str:
-    out = name.replace("SUIDSGID", "Suid_Sgid").replace("IPC", "Ipc")
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in out).lstrip("_").replace("__", "_")
+# Boolean directives the engine keeps, by their UnitState/SecurityInfo field.
+_FLAGS = {
+    "PrivateDevices": "private_devices",
+    "PrivateMounts": "private_mounts",
+    "PrivateNetwork": "private_network",
+    "PrivateTmp": "private_tmp",
+    "PrivateUsers": "private_users",
+    "ProtectControlGroups": "protect_control_groups",
+    "ProtectKernelModules": "protect_kernel_modules",
+    "ProtectKernelTunables": "protect_kernel_tunables",
+    "ProtectKernelLogs": "protect_kernel_logs",
+    "ProtectClock": "protect_clock",
+    "ProtectHostname": "protect_hostname",
+    "LockPersonality": "lock_personality",
+    "MemoryDenyWriteExecute": "memory_deny_write_execute",
+    "NoNewPrivileges": "no_new_privileges",
+    "RestrictRealtime": "restrict_realtime",
+    "RestrictSUIDSGID": "restrict_suid_sgid",
+    "RemoveIPC": "remove_ipc",
+    "DynamicUser": "dynamic_user",
+    "Delegate": "delegate",
+}
 
 
 # Directive (in its unit type's own section) -> how to read it, and the engine's field.
 FIELDS: dict[str, tuple[Kind, str]] = {
-    **{name: (Kind.FLAG, _snake(name)) for name in _FLAGS},
+    **{name: (Kind.FLAG, field) for name, field in _FLAGS.items()},
     "ProtectHome": (Kind.WORD, "protect_home"),
     "ProtectSystem": (Kind.WORD, "protect_system"),
     "ProtectProc": (Kind.WORD, "protect_proc"),
@@ -137,7 +133,7 @@ def _written_at(m: Merged, key: str) -> Location | None:
     return m.state.origins.get(FIELDS[key.partition(".")[2]][1])
 
 
-def read_merged(m: Merged, key: str, kind: Kind | None = None) -> Reading:
+def read_merged(m: Merged, key: str) -> Reading:
     """`key`'s value in one merged unit (the unit's, or a probe's)."""
     kind, field = FIELDS[key.partition(".")[2]]
     state, info = m.state, m.info
