@@ -180,6 +180,8 @@ def test_podman_suite_agrees() -> None:
     if e2e is None:
         pytest.skip("podman sources not readable")
     results = suite.run_all(e2e, os.environ.get("UNITGATE_QUADLET") or None)
+    # zero cases means the sources were not read (wrong tag or path): that is a failure, not a pass
+    assert results, f"no .container cases found under {e2e}"
     report = suite.summary(results)
     assert all(r.accept_agrees for r in results), report
     assert all(ok is not False for r in results for _, ok in r.assertions), report

@@ -18,8 +18,15 @@ from unitgate.quadlet.dropins import (
     merge_dropins,
     search_dirs,
 )
-from unitgate.quadlet.generate import Conversion, RefInfo, container_name, convert_container, service_name
-from unitgate.quadlet.keys import QUADLET_VERSION, unsupported_service_key_warnings
+from unitgate.quadlet.generate import (
+    Conversion,
+    RefInfo,
+    container_name,
+    convert_container,
+    service_lines,
+    service_name,
+)
+from unitgate.quadlet.keys import QUADLET_VERSION, SERVICE_GROUP, UNIT_GROUP, unsupported_service_key_warnings
 from unitgate.quadlet.parser import QuadletFile, lookup_all, lookup_value, parse_file
 from unitgate.quadlet.posture import ContainerPosture, Decided, posture_from_args
 from unitgate.quadlet.score import MODEL, Score, score
@@ -168,3 +175,14 @@ def command_line(path: str, *, rootless: bool | None = None) -> tuple[str, ...]:
 
 def assignments_of(unit: QuadletFile) -> tuple[Assignment, ...]:
     return tuple(a for g in unit.groups for a in g.lines)
+
+
+def generated_service(unit: QuadletFile | str, *, rootless: bool | None = None) -> tuple[Assignment, ...]:
+    """The [Unit] and [Service] lines of the service quadlet generates (drop-ins merged when a path is
+    given). User lines keep their file:line; what quadlet adds is at line 0 of the quadlet file. Empty
+    when quadlet refuses the file."""
+    if not isinstance(unit, str):
+        return service_lines(unit, rootless=bool(rootless))
+    conv = inspect_container(unit, rootless=rootless).conversion
+    service = conv.service if conv is not None and conv.error is None else ()
+    return tuple(a for a in service if a.section in (UNIT_GROUP, SERVICE_GROUP))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.quadlet.cmdline import Arg as Arg  # re-exported: the gate imports it from here
 from unitgate.quadlet.keys import CONTAINER_GROUP, QUADLET_GROUP, SERVICE_GROUP, UNIT_GROUP, unknown_key_error
 from unitgate.quadlet.parser import (
     QuadletFile,
@@ -30,14 +31,6 @@ from unitgate.quadlet.parser import (
 
 PODMAN = "/usr/bin/podman"  # quadlet's built-in default ($PODMAN overrides it at generation time)
 G = CONTAINER_GROUP
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One podman argument and the quadlet line that produced it (line 0: quadlet's own)."""
-
-    text: str
-    location: Location
 
 
 @dataclass(frozen=True)
@@ -736,15 +729,8 @@ def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup) -> 
     return _to_csv_go([f"type={mtype}", *tokens])
 
 
-def generated_service(unit: QuadletFile | str, *, rootless: bool | None = None) -> tuple[Assignment, ...]:
-    """The [Unit] and [Service] lines of the service quadlet 5.4.2 generates (drop-ins merged when a
-    path is given). User lines keep their file:line; what quadlet adds is at line 0 of the quadlet
-    file. Empty when quadlet refuses the file."""
-    if isinstance(unit, str):
-        from unitgate.quadlet.engine import inspect_container  # engine imports this module
-
-        conv = inspect_container(unit, rootless=rootless).conversion
-        service = conv.service if conv is not None else ()
-    else:
-        service = convert_container(unit, rootless=bool(rootless)).service
+def service_lines(unit: QuadletFile, *, rootless: bool = False) -> tuple[Assignment, ...]:
+    """The [Unit] and [Service] lines quadlet generates from an already merged file (no drop-ins are
+    read here; `engine.generated_service` takes a path). Empty when quadlet refuses the file."""
+    service = convert_container(unit, rootless=rootless).service
     return tuple(a for a in service if a.section in (UNIT_GROUP, SERVICE_GROUP))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from unitgate.model import Location
-from unitgate.quadlet.generate import Arg
+from unitgate.quadlet.cmdline import Arg
 
 T = TypeVar("T")
 
