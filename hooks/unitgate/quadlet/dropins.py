@@ -168,20 +168,23 @@ def dropin_dir_names(filename: str) -> tuple[str, ...]:
     return tuple(reversed(paths))
 
 
-def find_dropins(filename: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
-    """loadUnitDropins (5.4.2): the drop-in files that apply, in the order they are merged."""
+def find_dropins(filename: str, dirs: tuple[str, ...], names_first: bool = False) -> tuple[str, ...]:
+    """loadUnitDropins: the drop-in files that apply, in the order they are merged.
+
+    5.4.2 walks search directories outer and drop-in names inner (a higher-priority directory wins a
+    `.conf` name); `names_first` (5.6+) swaps the loops (a more specific drop-in name wins)."""
     chosen: dict[str, str] = {}
     names = dropin_dir_names(filename)
-    for d in dirs:
-        for name in names:
-            dd = os.path.join(d, name)
-            try:
-                entries = sorted(os.listdir(dd))
-            except OSError:
-                continue
-            for e in entries:
-                if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
-                    chosen[e] = os.path.join(dd, e)
+    pairs = [(d, n) for n in names for d in dirs] if names_first else [(d, n) for d in dirs for n in names]
+    for d, name in pairs:
+        dd = os.path.join(d, name)
+        try:
+            entries = sorted(os.listdir(dd))
+        except OSError:
+            continue
+        for e in entries:
+            if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
+                chosen[e] = os.path.join(dd, e)
     return tuple(chosen[k] for k in sorted(chosen, key=lambda s: s.encode("utf-8", "surrogateescape")))
 
 
@@ -201,7 +204,7 @@ class UnitSet:
         return None if p is None or p in self.dropped else p
 
 
-def load_units(dirs: tuple[str, ...]) -> UnitSet:
+def load_units(dirs: tuple[str, ...], extensions: tuple[str, ...] = QUADLET_EXTENSIONS) -> UnitSet:
     """loadUnitsFromDir over all dirs.
 
     5.4.2 quirks kept: a file that fails to parse does not claim its name, and one such file makes
@@ -219,7 +222,7 @@ def load_units(dirs: tuple[str, ...]) -> UnitSet:
         broken: str | None = None
         for e in entries:
             p = os.path.join(d, e)
-            if os.path.splitext(e)[1] not in QUADLET_EXTENSIONS or not os.path.isfile(p):
+            if os.path.splitext(e)[1] not in extensions or not os.path.isfile(p):
                 continue
             if e in units:
                 shadowed[p] = units[e]
@@ -258,7 +261,7 @@ def merge_dropins(
     return unit, tuple(diags)
 
 
-def quadlet_targets(path: str) -> list[str]:
+def quadlet_targets(path: str, names_first: bool = False) -> list[str]:
     """The `.container` files a path affects: itself for a `.container`, the units using it for a drop-in."""
     if path.endswith(".container"):
         return [path]
@@ -273,7 +276,9 @@ def quadlet_targets(path: str) -> list[str]:
     out: list[str] = []
     for name in sorted(unitset.units):
         upath = unitset.units[name]
-        if name.endswith(".container") and real in {os.path.realpath(p) for p in find_dropins(name, dirs)}:
+        if name.endswith(".container") and real in {
+            os.path.realpath(p) for p in find_dropins(name, dirs, names_first)
+        }:
             out.append(_same_style(upath, path))
     return out
 

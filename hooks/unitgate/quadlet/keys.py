@@ -128,15 +128,20 @@ QUADLET_EXTENSIONS: tuple[str, ...] = (
 )
 
 
-def unknown_key_error(unit: QuadletFile, display_path: str) -> Diagnostic | None:
+def unknown_key_error(
+    unit: QuadletFile,
+    display_path: str,
+    container_keys: frozenset[str] = CONTAINER_KEYS,
+    version: str = QUADLET_VERSION,
+) -> Diagnostic | None:
     """checkForUnknownKeys: the first unsupported key of [Container], then of [Quadlet]."""
-    for group, supported in ((CONTAINER_GROUP, CONTAINER_KEYS), (QUADLET_GROUP, QUADLET_KEYS)):
+    for group, supported in ((CONTAINER_GROUP, container_keys), (QUADLET_GROUP, QUADLET_KEYS)):
         for key in unit.keys(group):
             if key not in supported:
                 first = next(a for a in unit.lines(group) if a.key == key)
                 return Diagnostic(
                     first.location,
-                    f"quadlet {QUADLET_VERSION} refuses the file: unsupported key '{key}' in group "
+                    f"quadlet {version} refuses the file: unsupported key '{key}' in group "
                     f"'{group}' in {display_path}",
                     Severity.ERROR,
                     "UGQ002",
@@ -144,12 +149,21 @@ def unknown_key_error(unit: QuadletFile, display_path: str) -> Diagnostic | None
     return None
 
 
-def unsupported_service_key_warnings(unit: QuadletFile) -> tuple[Diagnostic, ...]:
+def unsupported_service_key_warnings(
+    unit: QuadletFile, quadlet_warns: bool = False
+) -> tuple[Diagnostic, ...]:
+    """[Service] User=/Group=/DynamicUser=: a finding in every release; `quadlet_warns` (5.6+) says
+    quadlet prints its own warning too."""
+    said = (
+        "quadlet warns 'use at your own risk'"
+        if quadlet_warns
+        else "podman ≥5.6 warns 'use at your own risk'"
+    )
     return tuple(
         Diagnostic(
             a.location,
-            f"quadlet does not support the key {a.key}= in [Service] (podman ≥5.6 warns 'use at your own "
-            "risk'); it changes the podman process, not the container. Use User=/Group= in [Container]",
+            f"quadlet does not support the key {a.key}= in [Service] ({said}); it changes the podman "
+            "process, not the container. Use User=/Group= in [Container]",
             Severity.WARNING,
             "UGQ010",
         )
