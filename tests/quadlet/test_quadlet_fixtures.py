@@ -172,17 +172,27 @@ def test_expected_json_is_what_the_binary_says_now() -> None:
     assert record.record(os.environ["UNITGATE_QUADLET"]) == EXPECTED
 
 
+# The reference quadlet binary of each modelled release (get-quadlet.sh DIR trixie, or sid for 5.8).
+BINARY_ENV = {"5.4": "UNITGATE_QUADLET", "5.8": "UNITGATE_QUADLET_58"}
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("UNITGATE_PODMAN_SRC"), reason="UNITGATE_PODMAN_SRC not set")
-def test_podman_suite_agrees() -> None:
+@pytest.mark.parametrize("podman", sorted(BINARY_ENV))
+def test_podman_suite_agrees(podman: str) -> None:
+    """podman's own quadlet cases at the release's tag: same accept/refuse, assertions and ExecStart as
+    that release's binary (when its path is set)."""
+    from unitgate.quadlet.releases import release
+
     suite = _load("podman_suite")
-    e2e = suite.suite_dir()
+    tag = release(podman).tag
+    e2e = suite.suite_dir(tag)
     if e2e is None:
         pytest.skip("podman sources not readable")
-    results = suite.run_all(e2e, os.environ.get("UNITGATE_QUADLET") or None)
+    results = suite.run_all(e2e, os.environ.get(BINARY_ENV[podman]) or None, podman)
     # zero cases means the sources were not read (wrong tag or path): that is a failure, not a pass
     assert results, f"no .container cases found under {e2e}"
-    report = suite.summary(results)
+    report = suite.summary(results, tag)
     assert all(r.accept_agrees for r in results), report
     assert all(ok is not False for r in results for _, ok in r.assertions), report
     assert all(ok for r in results for _, ok in r.posture), report

@@ -72,13 +72,15 @@ def _ref_lookup(
             ".artifact": "Artifact",
         }.get(ext, "")
         suffix = "" if ext in (".container", ".kube") else "-" + ext[1:]
-        svc = service_name(u, group, suffix)
+        svc = service_name(u, group, suffix, rel.template_names)
         if ext == ".container":
             rn = container_name(u).replace("%N", svc)
             resource = "" if "%" in rn else rn
         elif ext in (".volume", ".network", ".pod"):
             key = {".volume": "VolumeName", ".network": "NetworkName", ".pod": "PodName"}[ext]
             resource = lookup_value(u, group, key) or "systemd-" + base
+            if rel.template_names and ext != ".pod" and "@" in name and not lookup_value(u, group, key):
+                resource = resource[:-1] + "-%i"  # getResourceName: systemd-name@ -> systemd-name-%i
         elif ext == ".image":
             resource = lookup_value(u, group, "ImageTag") or lookup_value(u, group, "Image") or ""
         elif ext == ".artifact":

@@ -17,7 +17,9 @@ from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.cmdline import Arg as Arg  # re-exported: the gate imports it from here
 from unitgate.quadlet.keys import CONTAINER_GROUP, QUADLET_GROUP, SERVICE_GROUP, UNIT_GROUP, unknown_key_error
 from unitgate.quadlet.parser import (
+    EXEC_FLAGS,
     QuadletFile,
+    SplitError,
     lookup,
     lookup_all,
     lookup_all_args,
@@ -28,6 +30,7 @@ from unitgate.quadlet.parser import (
     lookup_last_args,
     lookup_last_assignment,
     lookup_value,
+    split_words,
     strip_quotes,
 )
 from unitgate.quadlet.releases import PODMAN_5_4, Release
@@ -78,10 +81,11 @@ def _char_needs_escape(c: str) -> bool:
     return c.isspace() or o < 0x20 or o == 0x7F or c in "\"'\\"
 
 
-def escape_words(words: list[str]) -> str:
+def escape_words(words: list[str], space_hex: bool = False) -> str:
+    """escapeWords; `space_hex` (5.8+) writes a space inside a quoted word as `\\x20`."""
     out: list[str] = []
     table = {"\a": "\\a", "\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\f": "\\f"}
-    table.update({"\\": "\\\\", " ": " ", '"': '\\"', "'": "'"})
+    table.update({"\\": "\\\\", " ": "\\x20" if space_hex else " ", '"': '\\"', "'": "'"})
     for w in words:
         if any(_char_needs_escape(c) for c in w):
             esc = "".join((table.get(c, f"\\x{ord(c):02x}") if _char_needs_escape(c) else c) for c in w)
@@ -213,8 +217,9 @@ def _to_csv_go(fields: list[str]) -> str:
     return ",".join(q(f) for f in fields)
 
 
-def find_mount_type(mount: str) -> tuple[str, list[str]]:
-    """specgenutilexternal.FindMountType."""
+def find_mount_type(mount: str, default: str | None = None) -> tuple[str, list[str]]:
+    """specgenutilexternal.FindMountType; `default` is the type of a mount without `type=` (5.6+:
+    "volume"; before: refused)."""
     fields = _split_csv_go(mount)
     syntax = (
         "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,"
@@ -230,7 +235,9 @@ def find_mount_type(mount: str) -> tuple[str, list[str]]:
             continue
         mount_type, found = kv[1], True
     if not found:
-        raise ValueError(syntax)
+        if default is None:
+            raise ValueError(syntax)
+        mount_type = default
     return mount_type, tokens
 
 
@@ -260,7 +267,12 @@ def _storage_source(
     if source.startswith("."):
         source = absolute_path(unit, source)
     if source.startswith("/"):
-        svc.add(UNIT_GROUP, "RequiresMountsFor", source, loc)
+        svc.add(
+            UNIT_GROUP,
+            "RequiresMountsFor",
+            escape_words([source], True) if rel.escape_spaces else source,
+            loc,
+        )
     elif (
         source.endswith(".volume")
         or (check_image and source.endswith(".image"))
@@ -366,13 +378,17 @@ def container_name(unit: QuadletFile) -> str:
     return v
 
 
-def service_name(unit: QuadletFile, group: str = G, suffix: str = "") -> str:
+def service_name(unit: QuadletFile, group: str = G, suffix: str = "", template_names: bool = False) -> str:
+    """getServiceName; with `template_names` (5.7+) `name@.volume` gives `name-volume@`."""
     v = lookup_value(unit, group, "ServiceName")
     if v is not None:
         return v
     base = unit.filename
     dot = base.rfind(".")
-    return (base[:dot] if dot > 0 else base) + suffix
+    base = base[:dot] if dot > 0 else base
+    if template_names and base.endswith("@"):
+        return base[:-1] + suffix + "@"
+    return base + suffix
 
 
 def convert_container(
@@ -393,7 +409,7 @@ def convert_container(
         for a in g.lines:
             svc.add(g.name, a.key, a.value, a.location)
     cmd = _Cmd()
-    warnings = tuple(_image_warnings(unit))
+    warnings = tuple(_image_warnings(unit)) + (tuple(_split_warnings(unit)) if release.split_warnings else ())
     try:
         _convert(unit, svc, cmd, zero, rootless, refs, device_exists, release)
     except ConversionError as e:
@@ -405,6 +421,31 @@ def convert_container(
         )
         return Conversion(tuple(cmd.args), (), diag, warnings)
     return Conversion(tuple(cmd.args), svc.freeze(), None, warnings)
+
+
+def _split_warnings(unit: QuadletFile) -> list[Diagnostic]:
+    """5.5+: quadlet warns (and drops the value) when Exec=/ReloadCmd= or a key=value list cannot be
+    split; 5.4.2 drops it silently."""
+    values: list[Assignment] = []
+    for key in ("Exec", "ReloadCmd"):
+        last = lookup_last_assignment(unit, G, key)
+        values.extend([last] if last is not None else [])
+    for key in ("Environment", "Label", "Annotation"):
+        values.extend(lookup_all(unit, G, key))
+    problems = ((a, _split_problem(a.value)) for a in values)
+    return [
+        Diagnostic(a.location, f"quadlet drops {a.key}={a.value}: {why}", Severity.WARNING, "UGQ011")
+        for a, why in problems
+        if why
+    ]
+
+
+def _split_problem(value: str) -> str:
+    try:
+        split_words(value, EXEC_FLAGS)
+    except SplitError as e:
+        return str(e)
+    return ""
 
 
 def _image_warnings(unit: QuadletFile) -> list[Diagnostic]:
@@ -501,10 +542,12 @@ def _convert(
     _base_cmd(unit, stop, zero)
     stop.add(zero, "rm", "-v", "-f", "-i", "--cidfile=%t/%N.cid" if rel.cidfile else name)
     words = [a.text for a in stop.args]
-    svc.add(SERVICE_GROUP, "ExecStop", escape_words(words), zero)
-    svc.add(SERVICE_GROUP, "ExecStopPost", escape_words(["-" + words[0], *words[1:]]), zero)
+    svc.add(SERVICE_GROUP, "ExecStop", escape_words(words, rel.escape_spaces), zero)
+    svc.add(
+        SERVICE_GROUP, "ExecStopPost", escape_words(["-" + words[0], *words[1:]], rel.escape_spaces), zero
+    )
     if rel.container_keys >= {"ReloadCmd", "ReloadSignal"}:
-        _exec_reload(unit, svc, zero, name)
+        _exec_reload(unit, svc, zero, name, rel.escape_spaces)
 
     _base_cmd(unit, cmd, zero)
     cmd.add(zero, "run")
@@ -713,7 +756,7 @@ def _convert(
     exec_args = lookup_last_args(unit, G, "Exec")
     for a in exec_args or ():
         cmd.add(a.location, a.value)
-    svc.add(SERVICE_GROUP, "ExecStart", escape_words([x.text for x in cmd.args]), zero)
+    svc.add(SERVICE_GROUP, "ExecStart", escape_words([x.text for x in cmd.args], rel.escape_spaces), zero)
 
 
 # [Unit] keys whose quadlet-file names 5.5+ translates to service names (unitDependencyKeys).
@@ -760,7 +803,7 @@ def _translate_dependencies(unit: QuadletFile, svc: _Service, refs: RefLookup, r
             svc.add(UNIT_GROUP, key, " ".join(words), deps[-1].location)
 
 
-def _exec_reload(unit: QuadletFile, svc: _Service, zero: Location, name: str) -> None:
+def _exec_reload(unit: QuadletFile, svc: _Service, zero: Location, name: str, space_hex: bool) -> None:
     """handleExecReload (5.5+): ReloadCmd= runs `podman exec`, ReloadSignal= `podman kill --signal`."""
     sig = lookup(unit, G, "ReloadSignal")
     args = lookup_last_args(unit, G, "ReloadCmd") or ()
@@ -779,7 +822,7 @@ def _exec_reload(unit: QuadletFile, svc: _Service, zero: Location, name: str) ->
         assert sig is not None
         reload.add(sig.location, "kill", "--signal", sig.value, name)
         loc = sig.location
-    svc.add(SERVICE_GROUP, "ExecReload", escape_words([x.text for x in reload.args]), loc)
+    svc.add(SERVICE_GROUP, "ExecReload", escape_words([x.text for x in reload.args], space_hex), loc)
 
 
 def _default_deps_disabled(unit: QuadletFile) -> bool:
@@ -818,7 +861,7 @@ def _networks(unit: QuadletFile, svc: _Service, cmd: _Cmd, refs: RefLookup) -> N
 
 def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup, rel: Release) -> str:
     try:
-        mtype, tokens = find_mount_type(a.value)
+        mtype, tokens = find_mount_type(a.value, "volume" if rel.mount_type_default else None)
     except ValueError as e:
         raise ConversionError(str(e), a.location) from None
     if mtype not in (

@@ -154,16 +154,16 @@ def unsupported_service_key_warnings(
 ) -> tuple[Diagnostic, ...]:
     """[Service] User=/Group=/DynamicUser=: a finding in every release; `quadlet_warns` (5.6+) says
     quadlet prints its own warning too."""
-    said = (
-        "quadlet warns 'use at your own risk'"
-        if quadlet_warns
-        else "podman ≥5.6 warns 'use at your own risk'"
-    )
     return tuple(
         Diagnostic(
             a.location,
-            f"quadlet does not support the key {a.key}= in [Service] ({said}); it changes the podman "
-            "process, not the container. Use User=/Group= in [Container]",
+            (
+                f"Warning: using key {a.key} in the Service group is not supported - use at your own risk"
+                if quadlet_warns
+                else f"quadlet does not support the key {a.key}= in [Service] (podman ≥5.6 warns 'use at "
+                "your own risk')"
+            )
+            + "; it changes the podman process, not the container. Use User=/Group= in [Container]",
             Severity.WARNING,
             "UGQ010",
         )

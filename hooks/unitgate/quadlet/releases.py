@@ -40,6 +40,17 @@ class Release:
     bare_keyval: bool
     # 5.8.2+: `Entrypoint=` is always passed, as one `--entrypoint=VALUE` word (empty clears the image's)
     entrypoint_joined: bool
+    # 5.6+: a `Mount=` without `type=` is a volume mount; before: refused ("incorrect mount format")
+    mount_type_default: bool
+    # 5.7+: a template's service is `name-volume@.service` (suffix before the `@`) and its volume,
+    # network resource is `systemd-name-%i`; before: `name@-volume.service`, `systemd-name@`
+    template_names: bool
+    # 5.6+: a value of Exec=/ReloadCmd=/Environment=/Label=/Annotation= that cannot be split is
+    # reported as a warning (the value is still dropped, as before)
+    split_warnings: bool
+    # 5.8+: a space inside a quoted word of a generated command is written `\x20`, and
+    # RequiresMountsFor= paths are escaped (AddEscaped); before: a literal space, paths as written
+    escape_spaces: bool
     # [Container] keys that became a `--flag VALUE` pair / a boolean `--flag`, beyond 5.4.2's table
     string_flags: tuple[tuple[str, str], ...] = ()
     bool_flags: tuple[tuple[str, str], ...] = ()
@@ -65,6 +76,10 @@ PODMAN_5_4 = Release(
     translate_dependencies=False,
     bare_keyval=False,
     entrypoint_joined=False,
+    mount_type_default=False,
+    template_names=False,
+    split_warnings=False,
+    escape_spaces=False,
 )
 
 PODMAN_5_8 = Release(
@@ -80,6 +95,10 @@ PODMAN_5_8 = Release(
     translate_dependencies=True,
     bare_keyval=True,
     entrypoint_joined=True,
+    mount_type_default=True,
+    template_names=True,
+    split_warnings=True,
+    escape_spaces=True,
     string_flags=(("Memory", "--memory"), ("Retry", "--retry"), ("RetryDelay", "--retry-delay")),
     bool_flags=(("HttpProxy", "--http-proxy"),),
 )
