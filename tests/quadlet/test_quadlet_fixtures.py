@@ -19,7 +19,14 @@ from unitgate.quadlet import analyze_container, generated_service, inspect_conta
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures" / "quadlet"
-EXPECTED: dict[str, dict[str, object]] = json.loads((FIX / "expected.json").read_text())
+# What each release's quadlet binary did with each fixture (tests/quadlet/record.py wrote them).
+RECORDED: dict[str, dict[str, dict[str, object]]] = {
+    "5.4": json.loads((FIX / "expected.json").read_text()),
+    "5.8": json.loads((FIX / "expected-5.8.json").read_text()),
+}
+EXPECTED = RECORDED["5.4"]
+# The reference quadlet binary of each modelled release (get-quadlet.sh DIR trixie, or sid for 5.8).
+BINARY_ENV = {"5.4": "UNITGATE_QUADLET", "5.8": "UNITGATE_QUADLET_58"}
 
 
 def _load(name: str) -> ModuleType:
@@ -37,10 +44,10 @@ def rel(s: str) -> str:
     return s.replace(str(FIX), "<FIXTURES>")
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_accepts_what_quadlet_accepts(name: str) -> None:
-    exp = EXPECTED[name]
-    ins = inspect_container(str(FIX / name))
+@pytest.mark.parametrize(("podman", "name"), [(r, n) for r in sorted(RECORDED) for n in sorted(RECORDED[r])])
+def test_accepts_what_quadlet_accepts(podman: str, name: str) -> None:
+    exp = RECORDED[podman][name]
+    ins = inspect_container(str(FIX / name), podman=podman)
     a = ins.analysis
     assert (a.state is LoadState.LOADED) == exp["accepted"], [str(d) for d in a.diagnostics]
     ours = [rel(d.message) for d in a.diagnostics]
@@ -50,7 +57,7 @@ def test_accepts_what_quadlet_accepts(name: str) -> None:
         assert ins.conversion is not None
         argv = [rel(x.text) for x in ins.conversion.argv]
         assert Counter(argv) == Counter(exp["exec_start"])  # type: ignore[arg-type]
-        svc = generated_service(str(FIX / name))
+        svc = generated_service(str(FIX / name), podman=podman)
         for key, values in exp["service"].items():  # type: ignore[attr-defined]
             assert [x.value for x in svc if x.section == "Service" and x.key == key] == values
 
@@ -161,19 +168,13 @@ def test_policy_can_override_rootless() -> None:
     assert rootless.exposure < rootful.exposure
 
 
-needs_quadlet = pytest.mark.skipif(
-    not os.environ.get("UNITGATE_QUADLET"), reason="UNITGATE_QUADLET (quadlet 5.4.2 binary) not set"
-)
-
-
-@needs_quadlet
-def test_expected_json_is_what_the_binary_says_now() -> None:
+@pytest.mark.parametrize("podman", sorted(RECORDED))
+def test_expected_json_is_what_the_binary_says_now(podman: str) -> None:
+    binary = os.environ.get(BINARY_ENV[podman])
+    if not binary:
+        pytest.skip(f"{BINARY_ENV[podman]} not set")
     record = _load("record")
-    assert record.record(os.environ["UNITGATE_QUADLET"]) == EXPECTED
-
-
-# The reference quadlet binary of each modelled release (get-quadlet.sh DIR trixie, or sid for 5.8).
-BINARY_ENV = {"5.4": "UNITGATE_QUADLET", "5.8": "UNITGATE_QUADLET_58"}
+    assert record.record(binary, podman) == RECORDED[podman]
 
 
 @pytest.mark.slow

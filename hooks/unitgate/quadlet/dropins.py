@@ -94,29 +94,39 @@ def _non_numeric_filter(users_dir: str) -> Filter:
 
 
 def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | None, boundary: str) -> None:
-    """appendSubPaths: the directory and, recursively, its subdirectories (not `*.d`)."""
-    if not os.path.exists(path):
-        return
-    resolved = os.path.realpath(path)
-    if not _inside(resolved, os.path.realpath(boundary)):
-        return  # a symlink out of the repository: the host's files never count
-    if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
-        return
-    if filt is not None and not filt(resolved, is_user):
-        return
-    out.append(resolved)
-    try:
-        entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
-    except OSError:
-        return
-    for e in entries:
-        _append_sub_paths(out, os.path.join(resolved, e), is_user, filt, boundary)
+    """appendSubPaths: the directory and its subdirectories, depth first in name order as Go's WalkDir
+    (not `*.d`). Iterative (an explicit stack), so a deep tree cannot exhaust Python's recursion."""
+    stack = [path]
+    while stack:
+        p = stack.pop()
+        if not os.path.exists(p):
+            continue
+        resolved = os.path.realpath(p)
+        if not _inside(resolved, os.path.realpath(boundary)):
+            continue  # a symlink out of the repository: the host's files never count
+        if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
+            continue
+        if os.path.basename(resolved) == ".git":
+            continue  # a repository's metadata never holds quadlets (and can be large)
+        if filt is not None and not filt(resolved, is_user):
+            continue
+        out.append(resolved)
+        try:
+            entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
+        except OSError:
+            continue
+        stack.extend(os.path.join(resolved, e) for e in reversed(entries))
 
 
 def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
     """The directories quadlet reads, highest priority first, subdirectories expanded."""
     if layout.root is None and layout.home is None:
-        return (os.path.realpath(layout.sibling_dir or "."),)
+        # not a quadlet directory: the file's own directory is the search directory, subdirectories
+        # included, as quadlet would search it if it were one
+        sibling: list[str] = []
+        top = os.path.realpath(layout.sibling_dir or ".")
+        _append_sub_paths(sibling, top, False, None, top)
+        return tuple(sibling) or (top,)
     mode_rootless = layout.rootless if rootless is None else rootless
     out: list[str] = []
     boundary = layout.boundary

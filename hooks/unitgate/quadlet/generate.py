@@ -18,6 +18,7 @@ from unitgate.quadlet.cmdline import Arg as Arg  # re-exported: the gate imports
 from unitgate.quadlet.keys import CONTAINER_GROUP, QUADLET_GROUP, SERVICE_GROUP, UNIT_GROUP, unknown_key_error
 from unitgate.quadlet.parser import (
     EXEC_FLAGS,
+    Group,
     QuadletFile,
     SplitError,
     lookup,
@@ -890,6 +891,45 @@ def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup, rel
         )
     tokens[idx] = "source=" + _storage_source(unit, svc, source, refs, True, a.location, rel)
     return _to_csv_go([f"type={mtype}", *tokens])
+
+
+POD_GROUP = "Pod"
+
+
+def pod_create_args(
+    pod: QuadletFile, *, refs: RefLookup = lambda _n: None, release: Release = PODMAN_5_4
+) -> tuple[Arg, ...] | None:
+    """The namespace-relevant part of the `podman pod create` quadlet generates for a `.pod` (ConvertPod:
+    user mappings, published ports, networks, volumes, PodmanArgs), each argument tied to its `.pod`
+    line. None when quadlet would not generate the pod (then the container's own flags stand)."""
+    group = pod.group(POD_GROUP)
+    # The [Pod] keys go through the same helpers as [Container] ones (quadlet calls them with the group
+    # name), so present the group under the name those helpers read.
+    view = replace(
+        pod,
+        groups=(Group(G, group.lines if group else (), group.header if group else None),),
+        pair_quotes=release.quote_pair_only,
+    )
+    zero = Location(pod.path, 0)
+    svc = _Service(pair_quotes=release.quote_pair_only)
+    cmd = _Cmd()
+    try:
+        _user_mappings(view, cmd, zero)
+        for a in lookup_all(view, G, "PublishPort"):
+            cmd.add(a.location, "--publish", a.value)
+        _networks(view, svc, cmd, refs)
+        for a in lookup_all(view, G, "Volume"):
+            parts = a.value.split(":", 2)
+            if len(parts) >= 2 and parts[0]:
+                src = _storage_source(view, svc, parts[0], refs, False, a.location, release)
+                cmd.add(a.location, "-v", ":".join([src, *parts[1:]]))
+            else:
+                cmd.add(a.location, "-v", parts[-1] if len(parts) == 1 else a.value)
+    except ConversionError:
+        return None
+    for a in lookup_all_args(view, G, "PodmanArgs"):
+        cmd.add(a.location, a.value)
+    return tuple(cmd.args)
 
 
 def service_lines(
