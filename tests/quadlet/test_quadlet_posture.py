@@ -124,3 +124,17 @@ def test_rootless_declared_by_pattern_and_reported() -> None:
     assert inspect_container(p, rootless_paths=["fixtures/quadlet"], base=base).posture.rootless.value  # type: ignore[union-attr]
     assert not inspect_container(p, rootless=False, rootless_paths=["**"], base=base).posture.rootless.value  # type: ignore[union-attr]
     assert inspect_container(str(ALICE / "hardened.container")).mode.reason.startswith("it lives in a user's")  # type: ignore[union-attr]
+
+
+def test_explain_reads_the_release_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    from unitgate.cli import main
+
+    unit = str(FIX / "order/etc/containers/systemd/svc-web.container")
+    assert main(["explain", "--podman", "5.8", unit]) == 0
+    out, err = capsys.readouterr()
+    assert "usr/share/containers/systemd/svc-web.container.d/50-net.conf:3" in out
+    assert "read as podman 5.8.6's quadlet, rootful (it lives in a system quadlet directory)" in err
+    assert main(["explain", unit]) == 0
+    out, err = capsys.readouterr()
+    assert "etc/containers/systemd/svc-.container.d/50-net.conf:3" in out
+    assert "podman 5.4.2's quadlet (the default" in err
