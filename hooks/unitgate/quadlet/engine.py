@@ -33,7 +33,7 @@ from unitgate.quadlet.keys import CONTAINER_GROUP, SERVICE_GROUP, UNIT_GROUP, un
 from unitgate.quadlet.parser import QuadletFile, lookup, lookup_all, lookup_value, parse_file
 from unitgate.quadlet.posture import ContainerPosture, Decided, Item, join_pod, posture_from_args
 from unitgate.quadlet.releases import PODMAN_5_4, Release, release
-from unitgate.quadlet.score import MODEL, Score, score
+from unitgate.quadlet.score import MODEL, MODELS, Score, score_model
 from unitgate.quadlet.specifiers import SpecifierContext, expand
 
 
@@ -200,13 +200,17 @@ def inspect_container(
     podman: str | Release | None = None,
     rootless_paths: Sequence[str] = (),
     base: str | None = None,
+    model: str = MODEL,
 ) -> QuadletInspection:
     """Analyse a `.container` the way the quadlet of podman `podman` ("5.4", the default, or "5.8")
     would see it from its place in the repository.
 
     `rootless` overrides the mode implied by where the file lives (policy setting); `rootless_paths`
     are globs (relative to `base`, default the working directory) of files that hold rootless
-    quadlets. The analysis says which mode and release were assumed and why (an info diagnostic)."""
+    quadlets. The analysis says which mode and release were assumed and why (an info diagnostic).
+    `model` is the container scoring model: `quadlet-1` (default) or `quadlet-2`."""
+    if model not in MODELS:
+        raise ValueError(f"unknown container model {model!r} (known: {', '.join(MODELS)})")
     rel = release(podman)
     name = os.path.basename(path)
     layout = detect_layout(path)
@@ -215,7 +219,7 @@ def inspect_container(
     display = display_for(path)
     res = parse_file(path, path)
     if res.unit is None:
-        a = UnitAnalysis(name, path, path, (path,), LoadState.ERROR, diagnostics=res.diagnostics, model=MODEL)
+        a = UnitAnalysis(name, path, path, (path,), LoadState.ERROR, diagnostics=res.diagnostics, model=model)
         return QuadletInspection(a, layout, None, None, None, None, rel, decided)
     dirs = search_dirs(layout, mode)
     unitset = load_units(dirs, rel.extensions)
@@ -269,7 +273,7 @@ def inspect_container(
         "sources": unit.sources,
         "assignments": assignments_of(unit),
         "section_lines": dict(unit.headers),
-        "model": MODEL,
+        "model": model,
     }
     if conv.error is not None or any(d.code == "UGQ006" for d in diags):
         if conv.error is not None:
@@ -296,7 +300,7 @@ def inspect_container(
                     "UGQ013",
                 )
             )
-    s = score(posture)
+    s = score_model(posture, model)
     a = UnitAnalysis(
         state=LoadState.LOADED,
         exposure=s.exposure,
@@ -309,10 +313,11 @@ def inspect_container(
 
 
 def analyze_container(
-    path: str, *, rootless: bool | None = None, podman: str | Release | None = None
+    path: str, *, rootless: bool | None = None, podman: str | Release | None = None, model: str = MODEL
 ) -> UnitAnalysis:
-    """`unitgate explain/check` for a `.container`: model `quadlet-1`, checks, exposure, findings."""
-    return inspect_container(path, rootless=rootless, podman=podman).analysis
+    """`unitgate explain/check` for a `.container`: model `quadlet-1` (or `quadlet-2`), checks,
+    exposure, findings."""
+    return inspect_container(path, rootless=rootless, podman=podman, model=model).analysis
 
 
 def command_line(
