@@ -36,6 +36,7 @@ from unitgate.quadlet.parser import (
 )
 from unitgate.quadlet.posture import ContainerPosture, Decided, parse_run_args, posture_from_args
 from unitgate.quadlet.releases import release
+from unitgate.quadlet.specifiers import SpecifierContext, expand
 
 RELEASE = os.environ.get("UNITGATE_PODMAN_RELEASE", "5.4")  # the release modelled: 5.4 or 5.8
 REF = os.environ.get("UNITGATE_PODMAN_REF", release(RELEASE).tag)
@@ -350,8 +351,13 @@ SECURITY_FLAGS = frozenset(
 )
 
 
-def posture_facts(args: list[str], full: ContainerPosture) -> list[bool] | None:
-    """Each security flag in an asserted argument list must show in the derived posture."""
+def posture_facts(
+    args: list[str], full: ContainerPosture, specifiers: SpecifierContext | None = None
+) -> list[bool] | None:
+    """Each security flag in an asserted argument list must show in the derived posture (which has
+    the specifiers expanded, so the asserted arguments are expanded the same way)."""
+    if specifiers is not None:
+        args = [expand(a, specifiers) for a in args]
     flags, _ = parse_run_args([Arg(a, Location("assert")) for a in args])
     sec = [f for f in flags if f.name in SECURITY_FLAGS]
     if not sec:
@@ -433,7 +439,7 @@ def run_case(e2e: Path, case: Case, binary: str | None, podman: str = "5.4") -> 
             r = evaluate(op.lstrip("!"), args, ours)
             res.assertions.append((line, None if r is None else (r != neg)))
             if not neg and ins.posture is not None and op == "assert-podman-args":
-                facts = posture_facts(args, ins.posture)
+                facts = posture_facts(args, ins.posture, ins.specifiers)
                 if facts is not None:
                     res.posture.append((line, all(facts)))
         if case.stderr:

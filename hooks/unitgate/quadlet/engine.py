@@ -49,6 +49,7 @@ class QuadletInspection:
     score: Score | None
     release: Release = PODMAN_5_4  # the podman release whose quadlet was modelled
     mode: Mode | None = None  # rootful/rootless as assumed, and why
+    specifiers: SpecifierContext | None = None  # how systemd will expand % in the generated service
 
 
 def _ref_lookup(
@@ -309,7 +310,7 @@ def inspect_container(
         diagnostics=tuple(diags),
         **common,  # type: ignore[arg-type]
     )
-    return QuadletInspection(a, layout, unit, conv, posture, s, rel, decided)
+    return QuadletInspection(a, layout, unit, conv, posture, s, rel, decided, ctx)
 
 
 def analyze_container(
