@@ -138,3 +138,21 @@ def test_explain_reads_the_release_asked_for(capsys: pytest.CaptureFixture[str])
     out, err = capsys.readouterr()
     assert "etc/containers/systemd/svc-.container.d/50-net.conf:3" in out
     assert "podman 5.4.2's quadlet (the default" in err
+
+
+def test_apparmor_key_is_58_only_and_scores_like_the_security_opt(tmp_path: Path) -> None:
+    p = tmp_path / "aa.container"
+    p.write_text("[Container]\nImage=quay.io/example/app:1\nAppArmor=unconfined\n")
+    old = inspect_container(str(p))
+    assert old.analysis.state is LoadState.ERROR
+    assert any("unsupported key 'AppArmor'" in d.message for d in old.analysis.diagnostics)
+    new = inspect_container(str(p), podman="5.8")
+    assert new.analysis.state is LoadState.LOADED and new.conversion is not None
+    assert [a.text for a in new.conversion.argv][-3:-1] == ["--security-opt", "apparmor=unconfined"]
+    row = next(c for c in new.analysis.checks if c.json_field == "AppArmor")
+    assert row.badness == 1 and row.source == Location(str(p), 3)
+
+
+def test_unknown_release_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown podman release"):
+        inspect_container(str(FIX / "sibling/defaults.container"), podman="6.0")
