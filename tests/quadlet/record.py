@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from unitgate.quadlet.dropins import detect_layout, search_dirs
-from unitgate.quadlet.parser import EXEC_FLAGS, parse_text, split_words
+from unitgate.quadlet.parser import EXEC_FLAGS, parse_file, parse_text, split_words
 from unitgate.quadlet.releases import release
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +85,15 @@ def record(binary: str, podman: str = "5.4") -> dict[str, dict[str, object]]:
             "accepted": svc_text is not None,
             "messages": [relativise(m) for m in messages],
         }
+        parsed = parse_file(str(f)).unit
+        pods = [a.value for a in parsed.lines("Container") if a.key == "Pod"] if parsed is not None else []
+        pod = pods[-1] if pods else ""
+        if pod.endswith(".pod"):
+            # whether quadlet generated the pod the container joins (it may refuse the pod alone)
+            pod_service = pod.removesuffix(".pod") + "-pod.service"
+            entry["pod_generated"] = any(
+                os.path.basename(blocks[i]) == pod_service for i in range(1, len(blocks) - 1, 2)
+            )
         if svc_text is not None:
             svc = parse_text(svc_text, "svc")
             exec_start = next(a.value for a in reversed(svc.lines("Service")) if a.key == "ExecStart")

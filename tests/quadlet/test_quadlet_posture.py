@@ -156,3 +156,15 @@ def test_apparmor_key_is_58_only_and_scores_like_the_security_opt(tmp_path: Path
 def test_unknown_release_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown podman release"):
         inspect_container(str(FIX / "sibling/defaults.container"), podman="6.0")
+
+
+@pytest.mark.parametrize(("podman", "generated"), [("5.4", False), ("5.8", True)])
+def test_pod_with_a_newer_key_is_not_generated_by_the_older_release(podman: str, generated: bool) -> None:
+    p = FIX / "pods/named.container"
+    assert _recorded(podman, "pods/named.container")["pod_generated"] is generated  # what the binary did
+    ins = inspect_container(str(p), podman=podman)
+    assert ins.analysis.state is LoadState.LOADED and ins.posture is not None
+    warned = [d for d in ins.analysis.diagnostics if d.code == "UGQ014"]
+    assert bool(warned) is not generated
+    # the pod's Network=host applies only where the pod exists
+    assert (ins.posture.network_mode.value == "host") is generated

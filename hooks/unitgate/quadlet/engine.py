@@ -177,8 +177,9 @@ def _host_home(layout: Layout) -> str | None:
 
 def _pod_args(
     unit: QuadletFile, unitset: UnitSet, dirs: tuple[str, ...], display: Callable[[str], str], rel: Release
-) -> tuple[Item, tuple[Arg, ...]] | None:
-    """The `.pod` a container joins (Pod=), as `podman pod create` arguments, drop-ins merged."""
+) -> tuple[Item, tuple[Arg, ...] | None] | None:
+    """The `.pod` a container joins (Pod=), as `podman pod create` arguments, drop-ins merged (None
+    for the arguments: quadlet does not generate that pod)."""
     pod = lookup(unit, CONTAINER_GROUP, "Pod")
     if pod is None or not pod.value.endswith(".pod"):
         return None
@@ -190,7 +191,7 @@ def _pod_args(
         return None
     merged, _ = merge_dropins(res.unit, find_dropins(pod.value, dirs, rel.dropin_names_first), display)
     args = pod_create_args(merged, refs=_ref_lookup(unitset, dirs, display, rel), release=rel)
-    return None if args is None else (Item(pod.value, pod.location), args)
+    return Item(pod.value, pod.location), args
 
 
 def inspect_container(
@@ -287,7 +288,18 @@ def inspect_container(
     seen = _expanded(conv.argv, ctx)  # as systemd will run it: specifiers expanded
     posture = posture_from_args(seen[run + 1 :], seen[1:run], rootless=Decided(mode, None))
     pod = _pod_args(unit, unitset, dirs, display, rel)
-    if pod is not None:
+    if pod is not None and pod[1] is None:
+        diags.append(
+            Diagnostic(
+                pod[0].location,
+                f"quadlet {rel.reference} does not generate {pod[0].value} (it has a key this release does "
+                "not support, or a reference it cannot resolve): the pod is never created, so this "
+                "container's service cannot start",
+                Severity.WARNING,
+                "UGQ014",
+            )
+        )
+    elif pod is not None and pod[1] is not None:
         own = posture.userns
         posture = join_pod(posture, _expanded(pod[1], ctx), pod[0])
         if own.location is not None and own.value not in (None, "", "host"):

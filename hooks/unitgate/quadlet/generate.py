@@ -903,6 +903,8 @@ def pod_create_args(
     user mappings, published ports, networks, volumes, PodmanArgs), each argument tied to its `.pod`
     line. None when quadlet would not generate the pod (then the container's own flags stand)."""
     group = pod.group(POD_GROUP)
+    if group is not None and any(a.key not in release.pod_keys for a in group.lines):
+        return None  # checkForUnknownKeys: quadlet does not generate this pod
     # The [Pod] keys go through the same helpers as [Container] ones (quadlet calls them with the group
     # name), so present the group under the name those helpers read.
     view = replace(

@@ -112,6 +112,37 @@ CONTAINER_KEYS: frozenset[str] = frozenset(
 
 QUADLET_KEYS: frozenset[str] = frozenset({"DefaultDependencies"})
 
+# [Pod] keys 5.4.2 accepts (supportedPodKeys); a .pod with another key is not generated.
+POD_KEYS: frozenset[str] = frozenset(
+    {
+        "AddHost",
+        "ContainersConfModule",
+        "DNS",
+        "DNSOption",
+        "DNSSearch",
+        "GIDMap",
+        "GlobalArgs",
+        "IP",
+        "IP6",
+        "Network",
+        "NetworkAlias",
+        "PodName",
+        "PodmanArgs",
+        "PublishPort",
+        "RemapGid",
+        "RemapUid",
+        "RemapUidSize",
+        "RemapUsers",
+        "ServiceName",
+        "ShmSize",
+        "SubGIDMap",
+        "SubUIDMap",
+        "UIDMap",
+        "UserNS",
+        "Volume",
+    }
+)
+
 # [Service] keys quadlet 5.6.0+ warns about ("use at your own risk"); 5.4.2 passes them silently, but
 # they change the podman process, never the container, so they are findings either way.
 UNSUPPORTED_SERVICE_KEYS: tuple[str, ...] = ("User", "Group", "DynamicUser")

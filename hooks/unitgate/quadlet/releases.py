@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unitgate.quadlet.keys import CONTAINER_KEYS, QUADLET_EXTENSIONS
+from unitgate.quadlet.keys import CONTAINER_KEYS, POD_KEYS, QUADLET_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Release:
     reference: str  # the quadlet binary the model is checked against
     tag: str  # podman's git tag whose test suite the model is checked against
     container_keys: frozenset[str]  # [Container] keys accepted; any other rejects the file
+    pod_keys: frozenset[str]  # [Pod] keys accepted; any other: quadlet does not generate the pod
     extensions: tuple[str, ...]  # file types quadlet loads (claim names, resolve references)
     # 5.6 (022bac25ea): drop-in directory names in the outer loop, search directories inner, so a more
     # specific drop-in name beats a higher-priority directory. Before: directories outer.
@@ -68,6 +69,7 @@ PODMAN_5_4 = Release(
     reference="5.4.2",
     tag="v5.4.2",
     container_keys=CONTAINER_KEYS,
+    pod_keys=POD_KEYS,
     extensions=QUADLET_EXTENSIONS,
     dropin_names_first=False,
     cidfile=True,
@@ -87,6 +89,7 @@ PODMAN_5_8 = Release(
     reference="5.8.6",
     tag="v5.8.2",
     container_keys=CONTAINER_KEYS | NEW_CONTAINER_KEYS_5_8,
+    pod_keys=POD_KEYS | NEW_POD_KEYS_5_8,
     extensions=(*QUADLET_EXTENSIONS, ".artifact"),
     dropin_names_first=True,
     cidfile=False,
