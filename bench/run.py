@@ -29,6 +29,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -113,7 +114,12 @@ def dropin_reaches(dropin_unit: str, unit: str) -> bool:
 
 
 def load_corpus(corpus: Path, expected: Path) -> Corpus:
-    records = [json.loads(line) for line in expected.read_text().splitlines() if line.strip()]
+    records = []
+    with expected.open(encoding="utf-8") as f:  # line by line, keeping only what is needed: the bench
+        for line in f:  # stays small (its size is a floor under the children's peak memory)
+            if line.strip():
+                rec = json.loads(line)
+                records.append({k: rec.get(k) for k in ("root", "unit", "error")})
     out = Corpus(units=[], recorded=len(records))
     wanted: list[Unit] = []
     for rec in records:
@@ -307,12 +313,12 @@ class Job:
     cwd: Path
     env: dict[str, str] | None = None  # replaces the common environment
     one_cpu: bool = False
-    keep_output: bool = False  # keep the last run's stdout (for the agreement check)
+    keep_output: bool = False  # keep the last run's stdout file (for the agreement check)
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)  # peak resident set, KiB (largest process)
     rcs: list[int] = field(default_factory=list)
-    stdout: str = ""
+    output: Path | None = None
 
     def run(self, env: dict[str, str], out: Path) -> None:
         """Run every call once; CPU and peak memory come from wait4(), so they are this job's alone
@@ -339,10 +345,15 @@ class Job:
         self.rss.append(rss)
         self.rcs.append(max(rcs))
         if self.keep_output:
-            self.stdout = out.read_text(errors="replace")
+            self.output = out
         if max(rcs) > 1:  # 0 and 1 are verdicts; anything else means the tool could not run
             err = out.with_suffix(".err").read_text(errors="replace").strip().splitlines()[-3:]
             print(f"warning: {self.label}: exit {max(rcs)}: {' / '.join(err)}", file=sys.stderr)
+
+    def stdout(self) -> str:
+        """The last run's output, read only when asked: the bench stays small, and its own size is
+        a floor under the children's peak memory (a child starts as a copy of it until exec)."""
+        return self.output.read_text(errors="replace") if self.output else ""
 
     def forget(self) -> None:
         for values in (self.walls, self.cpus, self.rss, self.rcs):
@@ -682,7 +693,7 @@ def corpus_case(
     )
 
     def agree() -> list[str]:
-        a = agreement(units, sa_text.stdout, ex_json.stdout, expected)
+        a = agreement(units, sa_text.stdout(), ex_json.stdout(), expected)
         lines = [
             f"corpus agree: {a['agree']}/{a['n']} (overall exposure, systemd-analyze text vs unitgate json); "
             f"merged-root systemd-analyze vs {expected.name}: {a['merged_root_vs_oracle']}/{a['n']}"
@@ -734,7 +745,7 @@ def synthetic_case(
     def agree() -> list[str]:
         if sa is None:
             return []
-        a, b = overall(sa.stdout), overall(explain.stdout)
+        a, b = overall(sa.stdout()), overall(explain.stdout())
         same = sum(1 for k, v in a.items() if b.get(k) == v)
         return [
             f"{name} agree: {same}/{len(a)} units, same overall exposure in both (unitgate reported {len(b)})"
@@ -818,10 +829,13 @@ def main(argv: list[str] | None = None) -> int:
             if name in SYNTHETIC:
                 subprocess.run([*ug, "--version"], env=env, capture_output=True, check=False)
             rounds(case.jobs, case.repeat, env, out, warm_up=name not in SYNTHETIC, name=name)
-            after += case.after() if case.after else []
             done.append(case)
-            if not args.keep:  # the trees and outputs of a case can be large (50k: about 1 GB of text)
-                shutil.rmtree(out, ignore_errors=True)
+        # The bench's own peak size so far: a floor under the children's peak memory figures.
+        floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Agreement and import figures only now, once every timing is done: reading the outputs
+        # would grow this process, and every child starts as a copy of it.
+        for case in done:
+            after += case.after() if case.after else []
     finally:
         if args.keep:
             print(f"generated trees kept in: {tmp}")
@@ -836,7 +850,10 @@ def main(argv: list[str] | None = None) -> int:
     for c in done:
         print(c.notes[0] + f" ({c.repeat} rounds)")
     print("wall: median (and min) of the rounds; CPU: median user+sys of the process and its workers;")
-    print("peak MiB: largest resident set of one process; ms/unit: median wall per unit")
+    print(
+        f"peak MiB: largest resident set of one process (at least the bench's own {floor:.0f} MiB, which a "
+        "child has until exec); ms/unit: median wall per unit"
+    )
     print()
     print(table(rows))
     print()
