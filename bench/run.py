@@ -428,6 +428,23 @@ def split_calls(prefix: list[str], items: list[str], limit: int) -> list[list[st
     return calls
 
 
+def install(into: Path) -> list[str] | None:
+    """unitgate installed from this checkout as pre-commit installs a hook: a fresh virtualenv and a
+    regular (not editable) `pip install`. An editable install adds a finder to every interpreter
+    start-up (pathlib and more, about 8 ms), which would inflate `python -c pass` and hide imports
+    unitgate would otherwise pay itself. None when that fails (no pip, no index)."""
+    python = into / "bin" / "python"
+    for argv in (
+        [sys.executable, "-m", "venv", str(into)],
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+    ):
+        r = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            print(f"note: could not install unitgate ({' '.join(argv[:4])}): {r.stderr.strip()[-300:]}")
+            return None
+    return [str(into / "bin" / "unitgate")]
+
+
 def unitgate_cmd(explicit: str | None) -> list[str]:
     if explicit:
         return [explicit]
@@ -692,6 +709,8 @@ def corpus_case(
         f"{c.not_found} recorded but not found"
     )
 
+    case.notes += [f"left out: {k}: {why}" for k, why in sorted(c.left_out.items())]
+
     def agree() -> list[str]:
         a = agreement(units, sa_text.stdout(), ex_json.stdout(), expected)
         lines = [
@@ -770,7 +789,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory (with units/)")
     ap.add_argument("--expected", type=Path, help="oracle records (default: CORPUS/expected.jsonl)")
     ap.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
-    ap.add_argument("--unitgate", help="unitgate executable (default: .venv/bin/unitgate, then PATH)")
+    ap.add_argument("--unitgate", help="unitgate executable to measure (default: a fresh regular install)")
+    ap.add_argument(
+        "--no-install",
+        action="store_true",
+        help="measure .venv/bin/unitgate (else PATH) instead of installing this checkout into a fresh venv",
+    )
     ap.add_argument(
         "--systemd-analyze",
         default=os.environ.get("SYSTEMD_ANALYZE", "systemd-analyze"),
@@ -786,9 +810,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus = args.corpus.resolve()
     expected = (args.expected or corpus / "expected.jsonl").resolve()
     sa_bin = shutil.which(args.systemd_analyze) or args.systemd_analyze
-    ug = unitgate_cmd(args.unitgate)
-    python = unitgate_python(ug)
     tmp = Path(tempfile.mkdtemp(prefix="unitgate-bench-"))
+    installed = None if args.unitgate or args.no_install else install(tmp / "venv")
+    ug = installed or unitgate_cmd(args.unitgate)
+    python = unitgate_python(ug)
     env = dict(os.environ)
     env.pop("SYSTEMD_ANALYZE_DEBUG", None)
     env.setdefault("LC_ALL", "C.UTF-8")
@@ -806,7 +831,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "python": first_line([python, "--version"]),
         "systemd_analyze": first_line([sa_bin, "--version"]),
-        "unitgate": first_line([*ug, "--version"]),
+        "unitgate": first_line([*ug, "--version"])
+        + (" (fresh regular install of this checkout)" if installed else f" ({ug[-1]})"),
     }
     limit = arg_limit()
     done: list[Case] = []
