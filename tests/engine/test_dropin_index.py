@@ -66,3 +66,16 @@ def test_index_matches_scan(top: Path) -> None:
     for sp, stems in paths.values():
         for stem in sorted(stems):
             assert dropins.units_reached_by_dropin(sp, stem) == _scan(sp, stem), (sp.dirs[0], stem)
+
+
+def test_index_follows_a_cleared_name_map(tmp_path: Path) -> None:
+    """A run that clears the directory caches (a new run in the same process) sees new units."""
+    unit_dir = tmp_path / "etc/systemd/system"
+    (unit_dir / "web-.service.d").mkdir(parents=True)
+    (unit_dir / "web-a.service").write_text("[Service]\nExecStart=/bin/true\n")
+    sp = dropins.search_path_for(str(unit_dir))
+    assert dropins.units_reached_by_dropin(sp, "web-.service") == ["web-a.service"]
+    (unit_dir / "web-b.service").write_text("[Service]\nExecStart=/bin/true\n")
+    for cached in (dropins._listdir, dropins._names_in, dropins.name_map):
+        cached.cache_clear()
+    assert dropins.units_reached_by_dropin(sp, "web-.service") == ["web-a.service", "web-b.service"]

@@ -294,7 +294,7 @@ def dropin_files(dirs: list[str]) -> list[str]:
 
 def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
     """Unit names (templates analysed as instance "i") whose drop-in search includes `stem.d`."""
-    by_stem, by_type = _dropin_index(sp)
+    by_stem, by_type = _reach_index(sp)
     if dropin_dir_stem in unitname.UNIT_TYPES:
         return list(by_type.get(dropin_dir_stem, ()))
     out = list(by_stem.get(dropin_dir_stem, ()))
@@ -309,17 +309,28 @@ def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
 ReachIndex = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]
 
 
+def _reach_index(sp: SearchPath) -> ReachIndex:
+    """The index for the search path's current name map (rebuilt if name_map's cache was cleared)."""
+    built_from, index = _dropin_index(sp)
+    if built_from is not name_map(sp):
+        _dropin_index.cache_clear()
+        built_from, index = _dropin_index(sp)
+    return index
+
+
 @lru_cache(maxsize=1024)
-def _dropin_index(sp: SearchPath) -> ReachIndex:
+def _dropin_index(sp: SearchPath) -> tuple[dict[str, Entry], ReachIndex]:
     """Which units each drop-in directory stem reaches, and each unit type's units, in name-map order.
 
     Built once per search path, so resolving every drop-in of a repository stays linear in its size
-    (scanning the name map per drop-in path made a run quadratic).
+    (scanning the name map per drop-in path made a run quadratic). Returned with the name map it was
+    built from, which the caller compares with the current one.
     """
+    names = name_map(sp)
     by_stem: dict[str, dict[str, None]] = {}  # dicts as ordered sets: first reach wins the order
     by_type: dict[str, dict[str, None]] = {}
     loadable: dict[str, bool] = {}  # real name -> has a fragment
-    for cand in name_map(sp):
+    for cand in names:
         real = resolve_alias(sp, analysed_name(cand))
         if real not in loadable:
             loadable[real] = fragment_of(sp, real) is not None
@@ -328,7 +339,7 @@ def _dropin_index(sp: SearchPath) -> ReachIndex:
         by_type.setdefault(unitname.split_type(cand)[1], {})[real] = None
         for stem in _stems(sp, real):
             by_stem.setdefault(stem, {})[real] = None
-    return {k: tuple(v) for k, v in by_stem.items()}, {k: tuple(v) for k, v in by_type.items()}
+    return names, ({k: tuple(v) for k, v in by_stem.items()}, {k: tuple(v) for k, v in by_type.items()})
 
 
 def _stems(sp: SearchPath, real: str) -> frozenset[str]:
