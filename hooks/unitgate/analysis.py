@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from unitgate.model import Assignment, Diagnostic, Location
+from unitgate.records import dataclass, field
 
 if TYPE_CHECKING:  # the engine's types; analysis stays importable without the engine
     from unitgate.security.info import SecurityInfo

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from typing import Union
 
 from unitgate.analysis import LoadState, Merged, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
 from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
+from unitgate.records import dataclass, replace
 from unitgate.security import settings
 from unitgate.security.info import build_info
 from unitgate.security.score import rating_for, score

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -14,6 +13,7 @@ from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import Job, plan, run_job
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
+from unitgate.records import replace
 from unitgate.security.score import CheckRows, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)

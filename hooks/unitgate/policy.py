@@ -15,10 +15,11 @@ import fnmatch
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+
+from unitgate.records import dataclass, field
 
 if sys.version_info >= (3, 11):
     import tomllib

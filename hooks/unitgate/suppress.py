@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from unitgate.findings import RULE_BY_ID, Finding
 from unitgate.model import Location
 from unitgate.policy import canonical_directive, display_directive
+from unitgate.records import dataclass
 
 _COMMENT = re.compile(r"^[ \t]*[#;][ \t]*unitgate[ \t]*:(?P<body>.*)$")
 _CLAUSE = re.compile(r"^(?P<kind>disable-next-line|disable-file|disable)[ \t]*=[ \t]*(?P<targets>[^ \t]*)")

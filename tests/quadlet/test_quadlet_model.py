@@ -64,7 +64,7 @@ def test_quadlet_1_weights_are_frozen() -> None:
 
 
 def test_doubling_any_weight_is_caught() -> None:
-    from dataclasses import replace
+    from unitgate.records import replace
 
     for i, c in enumerate(score.CHECKS):
         doubled = (*score.CHECKS[:i], replace(c, weight=2 * c.weight), *score.CHECKS[i + 1 :])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
 
 from unitgate.analysis import UnitAnalysis
@@ -23,6 +22,7 @@ from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.generate import Arg
 from unitgate.quadlet.parser import parse_bool
 from unitgate.quadlet.posture import ContainerPosture, Decided, Flag, parse_run_args
+from unitgate.records import dataclass
 
 # [Container] keys quadlet reads with LookupAll* (every value counts; an empty one resets the list).
 LIST_KEYS = frozenset(

@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from unitgate import __version__, suppress
@@ -24,6 +23,7 @@ from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.model import Location, UnitInputError
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
+from unitgate.records import dataclass, field, replace
 
 if TYPE_CHECKING:
     from unitgate.quadlet.engine import QuadletInspection

@@ -9,7 +9,6 @@ them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, tenths
@@ -18,6 +17,7 @@ from unitgate.gate.exposure import exposure_advice, saved, savings, unit_check_f
 from unitgate.gate.values import Kind, Reading
 from unitgate.model import Location
 from unitgate.policy import CAPABILITY_DIRECTIVES, UnitPolicy, Value, display_directive
+from unitgate.records import dataclass
 from unitgate.security.settings import parse_boolean
 
 

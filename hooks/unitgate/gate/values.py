@@ -12,12 +12,12 @@ engine does not track (paths, environment...) are compared as the merged lines i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
 from unitgate.analysis import Merged, UnitAnalysis
 from unitgate.model import Assignment, Location
+from unitgate.records import dataclass
 from unitgate.security import names
 from unitgate.security.info import SecurityInfo, build_info
 from unitgate.security.settings import UnitState, apply, capability_mask, new_state, parse_boolean

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from unitgate.parse import unitname
+from unitgate.records import dataclass
 
 # systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first.
 SYSTEM_UNIT_PATH = (

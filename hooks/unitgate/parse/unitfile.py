@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.records import dataclass
 
 LONG_LINE_MAX = 1024 * 1024  # systemd's LONG_LINE_MAX: one byte less is the longest line it reads
 BOM = b"\xef\xbb\xbf"

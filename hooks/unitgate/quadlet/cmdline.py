@@ -4,9 +4,8 @@ Its own module so the posture reader (which only reads arguments) does not depen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from unitgate.model import Location
+from unitgate.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from unitgate.model import Diagnostic, Severity
 from unitgate.quadlet.keys import QUADLET_EXTENSIONS
 from unitgate.quadlet.parser import QuadletFile, parse_file
+from unitgate.records import dataclass
 
 ROOTFUL_DIRS = ("run/containers/systemd", "etc/containers/systemd", "usr/share/containers/systemd")
 USERS_DIR = "etc/containers/systemd/users"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -35,6 +34,7 @@ from unitgate.quadlet.posture import ContainerPosture, Decided, Item, join_pod, 
 from unitgate.quadlet.releases import PODMAN_5_4, Release, release
 from unitgate.quadlet.score import MODEL, MODELS, Score, score_model
 from unitgate.quadlet.specifiers import SpecifierContext, expand
+from unitgate.records import dataclass
 
 
 @dataclass(frozen=True)

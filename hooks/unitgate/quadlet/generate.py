@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.cmdline import Arg as Arg  # re-exported: the gate imports it from here
@@ -35,6 +34,7 @@ from unitgate.quadlet.parser import (
     strip_quotes,
 )
 from unitgate.quadlet.releases import PODMAN_5_4, Release
+from unitgate.records import dataclass, field, replace
 
 PODMAN = "/usr/bin/podman"  # quadlet's built-in default ($PODMAN overrides it at generation time)
 G = CONTAINER_GROUP

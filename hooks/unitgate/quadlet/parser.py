@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.records import dataclass, field
 
 # Go's unicode.IsSpace; Python's str.isspace also accepts U+001C..U+001F, which Go does not trim.
 GO_SPACE = frozenset(

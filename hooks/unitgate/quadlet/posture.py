@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from unitgate.model import Location
 from unitgate.quadlet.cmdline import Arg
+from unitgate.records import dataclass, field, replace
 
 T = TypeVar("T")
 
@@ -563,4 +563,4 @@ def join_pod(p: ContainerPosture, pod_args: Sequence[Arg], pod: Item) -> Contain
     changes["mounts"] = p.mounts + pp.mounts
     if pp.publish_all.value:
         changes["publish_all"] = pp.publish_all
-    return replace(p, **changes)  # type: ignore[arg-type]
+    return replace(p, **changes)

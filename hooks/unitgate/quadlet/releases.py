@@ -9,9 +9,8 @@ Sources: podman's `pkg/systemd/parser/unitfile.go`, `pkg/systemd/quadlet/quadlet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from unitgate.quadlet.keys import CONTAINER_KEYS, POD_KEYS, QUADLET_EXTENSIONS
+from unitgate.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ isolates anything, so every row scores its full range ("voided by ...") and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
@@ -25,6 +24,7 @@ from unitgate.quadlet.posture import (
     host_equivalence,
     mount_risk,
 )
+from unitgate.records import dataclass
 
 MODEL = "quadlet-1"
 

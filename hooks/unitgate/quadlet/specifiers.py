@@ -9,7 +9,7 @@ user's runtime directory). Values that depend on the machine (`%H`, `%m`, `%b`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from unitgate.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ Weights, ranges and texts are systemd's (v252.38); newer scoring models can add 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
+from unitgate.records import dataclass
 from unitgate.security import names, syscalls
 from unitgate.security.info import SecurityInfo
 

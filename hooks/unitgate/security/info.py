@@ -7,11 +7,11 @@ time) and `get_security_info()` (what the offline analyzer copies out of the loa
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 from unitgate.model import Location
 from unitgate.parse import unitname
+from unitgate.records import dataclass, field, fields
 from unitgate.security import names, syscalls
 from unitgate.security.settings import UnitState
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
+from unitgate.records import dataclass
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 

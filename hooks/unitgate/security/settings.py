@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.records import dataclass, field
 from unitgate.security import keys, names, syscalls
 from unitgate.security.words import (
     WHITESPACE,

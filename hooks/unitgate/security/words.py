@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntFlag
 
 from unitgate.parse import unitname
+from unitgate.records import dataclass
 
 WHITESPACE = " \t\n\r"
 

@@ -1,0 +1,232 @@
+"""`dataclass`, `field`, `fields` and `replace` for unitgate's value classes, without `dataclasses`.
+
+Why: unitgate is a pre-commit hook, started once per commit; its whole run on one file takes a few
+milliseconds, so start-up is most of it. The standard `dataclasses` module imports `inspect` (with
+`ast`, `dis`, `tokenize`) and compiles each generated method separately, about half a millisecond per
+class, and unitgate defines dozens. This module writes all of a class's methods as one piece of
+source and compiles it once, and imports nothing.
+
+Type checkers see `dataclass` as a dataclass transform (PEP 681), so
+`mypy` checks the classes as it checks standard dataclasses. What unitgate uses, and what this supports:
+`@dataclass`, `@dataclass(frozen=True)`, `@dataclass(frozen=True, order=True)`; `field(default=...)`,
+`field(default_factory=...)`, `field(compare=False)`, `field(repr=False)`; `fields(cls_or_obj)` and
+`replace(obj, **changes)`. Generated `__init__`, `__repr__`, `__eq__`, `__hash__`, ordering and the
+frozen `__setattr__`/`__delattr__` follow the standard rules (a method the class defines itself is
+kept; a mutable class with `eq` is unhashable unless it defines `__hash__`). `tests/test_records.py`
+compares them with the standard module's on the same classes.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing `typing` is what this module avoids
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: object) -> object:
+        return lambda f: f
+
+
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
+
+__all__ = ["FrozenInstanceError", "dataclass", "field", "fields", "replace"]
+
+
+class FrozenInstanceError(AttributeError):
+    """Assigning to a field of a frozen instance (as `dataclasses.FrozenInstanceError`)."""
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+_FIELDS = "__unitgate_fields__"
+
+
+class Field:
+    """One field: its name, default or default factory, and whether it is compared and shown."""
+
+    __slots__ = ("compare", "default", "default_factory", "name", "repr")
+
+    def __init__(self, default: Any, default_factory: Any, compare: bool, repr: bool) -> None:
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.compare = compare
+        self.repr = repr
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Callable[[], Any] | Any = MISSING,
+    compare: bool = True,
+    repr: bool = True,
+) -> Any:
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(default, default_factory, compare, repr)
+
+
+def fields(class_or_instance: Any) -> tuple[Field, ...]:
+    try:
+        found: tuple[Field, ...] = getattr(class_or_instance, _FIELDS)
+    except AttributeError:
+        raise TypeError("must be called with a dataclass type or instance") from None
+    return found
+
+
+def replace(obj: _T, /, **changes: Any) -> _T:
+    for f in getattr(obj, _FIELDS):
+        if f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    made: _T = obj.__class__(**changes)
+    return made
+
+
+def _is_classvar(annotation: object) -> bool:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return isinstance(text, str) and text.split("[", 1)[0] in ("ClassVar", "typing.ClassVar")
+
+
+def _collect(cls: type) -> list[Field]:
+    """The class's fields in order: inherited ones first (as `dataclasses` does), then its own."""
+    by_name: dict[str, Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        for f in base.__dict__.get(_FIELDS, ()):
+            by_name[f.name] = f
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063  (inspect is what this module avoids importing)
+        if _is_classvar(annotation):
+            continue
+        value = cls.__dict__.get(name, MISSING)
+        if isinstance(value, Field):
+            f = value
+            if f.default is MISSING:
+                delattr(cls, name)  # as `dataclasses`: a field() without a default leaves no class attribute
+            else:
+                setattr(cls, name, f.default)
+        else:
+            f = Field(value, MISSING, True, True)
+        f.name = name
+        by_name.pop(name, None)
+        by_name[name] = f
+    found = list(by_name.values())
+    seen_default = False
+    for f in found:
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    return found
+
+
+def _explicit_hash(cls: type) -> bool:
+    # A class body that defines __eq__ alone gets `__hash__ = None` from Python: that is not explicit.
+    own = cls.__dict__
+    return "__hash__" in own and not (own["__hash__"] is None and "__eq__" in own)
+
+
+def _tuple(names: list[str], obj: str) -> str:
+    return "(" + "".join(f"{obj}.{n}," for n in names) + ")"
+
+
+def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> tuple[str, list[str]]:
+    """The methods' source, and the names it defines (each set only where the class has none)."""
+    lines: list[str] = []
+    names: list[str] = []
+    own = cls.__dict__
+    if "__init__" not in own:
+        params, body = ["self"], []
+        for i, f in enumerate(found):
+            if f.default_factory is not MISSING:
+                params.append(f"{f.name}=_MISSING")
+                value = f"_factory_{i}() if {f.name} is _MISSING else {f.name}"
+            else:
+                params.append(f.name if f.default is MISSING else f"{f.name}=_default_{i}")
+                value = f.name
+            body.append(f"_setattr(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+        if hasattr(cls, "__post_init__"):
+            body.append("self.__post_init__()")
+        lines += [f"def __init__({', '.join(params)}):", *(f"    {b}" for b in body or ["pass"])]
+        names.append("__init__")
+    if "__repr__" not in own:
+        shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in found if f.repr)
+        lines += ["def __repr__(self):", f'    return f"{{self.__class__.__qualname__}}({shown})"']
+        names.append("__repr__")
+    compared = [f.name for f in found if f.compare]
+    if eq and "__eq__" not in own:
+        lines += [
+            "def __eq__(self, other):",
+            "    if other.__class__ is self.__class__:",
+            f"        return {_tuple(compared, 'self')} == {_tuple(compared, 'other')}",
+            "    return NotImplemented",
+        ]
+        names.append("__eq__")
+    if order:
+        for name, op in (("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"), ("__ge__", ">=")):
+            if name in own:
+                raise TypeError(f"cannot overwrite attribute {name} in class {cls.__name__}")
+            lines += [
+                f"def {name}(self, other):",
+                "    if other.__class__ is self.__class__:",
+                f"        return {_tuple(compared, 'self')} {op} {_tuple(compared, 'other')}",
+                "    return NotImplemented",
+            ]
+            names.append(name)
+    if eq and frozen and not _explicit_hash(cls):
+        lines += ["def __hash__(self):", f"    return hash({_tuple(compared, 'self')})"]
+        names.append("__hash__")
+    if frozen:
+        for name in ("__setattr__", "__delattr__"):
+            if name in own:
+                raise TypeError(f"cannot overwrite attribute {name} in class {cls.__name__}")
+        lines += [
+            "def __setattr__(self, name, value):",
+            "    raise _Frozen(f'cannot assign to field {name!r}')",
+            "def __delattr__(self, name):",
+            "    raise _Frozen(f'cannot delete field {name!r}')",
+        ]
+        names += ["__setattr__", "__delattr__"]
+    return "\n".join(lines) + "\n", names
+
+
+def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
+    found = _collect(cls)
+    source, names = _source(cls, found, frozen, eq, order)
+    scope: dict[str, Any] = {
+        "_MISSING": MISSING,
+        "_setattr": object.__setattr__,
+        "_Frozen": FrozenInstanceError,
+    }
+    for i, f in enumerate(found):
+        scope[f"_default_{i}"] = f.default
+        scope[f"_factory_{i}"] = f.default_factory
+    exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
+    qualname = cls.__qualname__
+    for name in names:
+        method = scope[name]
+        method.__qualname__ = f"{qualname}.{name}"
+        setattr(cls, name, method)
+    if eq and not frozen and not _explicit_hash(cls):
+        cls.__hash__ = None  # type: ignore[assignment]  # as `dataclasses`: mutable and compared by value
+    setattr(cls, _FIELDS, tuple(found))
+    setattr(cls, "__match_args__", tuple(f.name for f in found))  # noqa: B010
+    return cls
+
+
+@dataclass_transform(field_specifiers=(field, Field))
+def dataclass(
+    cls: type | None = None, /, *, frozen: bool = False, eq: bool = True, order: bool = False
+) -> Any:
+    def wrap(c: type) -> type:
+        return _process(c, frozen, eq, order)
+
+    return wrap if cls is None else wrap(cls)

@@ -1,0 +1,111 @@
+"""unitgate.records behaves as the standard `dataclasses` for what unitgate's classes use."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from unitgate import records
+
+
+def _define(dc: Any, fld: Any) -> dict[str, type]:
+    @dc(frozen=True, order=True)
+    class Loc:
+        path: str
+        line: int = 0
+
+    @dc(frozen=True)
+    class Info:
+        unit: str = fld(compare=False)
+        kind: str
+        tags: tuple[str, ...] = ()
+        extra: tuple[int, ...] = fld(default_factory=tuple)
+        hidden: object = fld(default=None, compare=False, repr=False)
+
+    @dc
+    class State:
+        a: int = 1
+        items: list[int] = fld(default_factory=list)
+
+    @dc(frozen=True)
+    class OwnHash:
+        x: int
+
+        def __hash__(self) -> int:
+            return 7
+
+    return {"Loc": Loc, "Info": Info, "State": State, "OwnHash": OwnHash}
+
+
+STD = _define(dataclasses.dataclass, dataclasses.field)
+OURS = _define(records.dataclass, records.field)
+
+
+def _both(name: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    return STD[name](*args, **kwargs), OURS[name](*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    [
+        ("Loc", ("a.service",), {}),
+        ("Loc", ("a.service", 3), {}),
+        ("Info", ("u", "service"), {"tags": ("x",)}),
+        ("Info", (), {"unit": "u", "kind": "k", "hidden": 5}),
+        ("State", (), {}),
+        ("State", (2, [1]), {}),
+        ("OwnHash", (1,), {}),
+    ],
+)
+def test_same_repr_and_fields(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    std, ours = _both(name, *args, **kwargs)
+    assert repr(std).split(".")[-1] == repr(ours).split(".")[-1]
+    assert [f.name for f in dataclasses.fields(std)] == [f.name for f in records.fields(ours)]
+    assert [f.compare for f in dataclasses.fields(std)] == [f.compare for f in records.fields(ours)]
+
+
+def test_equality_hash_and_order() -> None:
+    a, b = OURS["Info"]("one", "service"), OURS["Info"]("two", "service")
+    assert a == b and hash(a) == hash(b)  # `unit` is not compared, as in the standard module
+    assert a != OURS["Info"]("one", "socket")
+    loc = OURS["Loc"]
+    assert sorted([loc("b", 1), loc("a", 2), loc("a", 1)]) == [loc("a", 1), loc("a", 2), loc("b", 1)]
+    assert loc("a", 1).__lt__(3) is NotImplemented
+    assert hash(OURS["OwnHash"](1)) == 7
+    with pytest.raises(TypeError):
+        hash(OURS["State"]())  # mutable with eq: unhashable, as in the standard module
+    assert OURS["State"]().items is not OURS["State"]().items  # a new default per instance
+
+
+def test_frozen_and_replace() -> None:
+    loc = OURS["Loc"]("a", 1)
+    with pytest.raises(dataclasses.FrozenInstanceError.__mro__[1]):  # AttributeError, as the standard
+        loc.line = 2
+    with pytest.raises(records.FrozenInstanceError):
+        del loc.path
+    assert records.replace(loc, line=5) == OURS["Loc"]("a", 5)
+    assert records.replace(loc) == loc
+    state = OURS["State"]()
+    state.a = 3
+    assert state.a == 3
+
+
+def test_pickles() -> None:
+    info = OURS["Info"]("u", "service", ("t",), (1,))
+    # The classes live in a function; pickle the state the way fork workers hand results back.
+    assert pickle.loads(pickle.dumps(info.__dict__)) == info.__dict__
+
+
+def test_match_args() -> None:
+    assert getattr(OURS["Loc"], "__match_args__") == getattr(STD["Loc"], "__match_args__")  # noqa: B009
+
+
+def test_check_path_does_not_import_dataclasses() -> None:
+    code = "import sys, unitgate.gate.run, unitgate.cli; print('dataclasses' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
