@@ -6,26 +6,38 @@ which takes the parsed namespace and returns the exit code: 0 clean, 1 findings,
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
 from unitgate import __version__
+
+TYPE_CHECKING = False  # `typing` is not imported on the hook's path
+if TYPE_CHECKING:
+    import argparse
+    from argparse import Namespace as _Args
+    from collections.abc import Sequence
+else:
+    from types import SimpleNamespace as _Args
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse exits 2 as well; keep its usage line but make the message name the tool.
-        self.print_usage(sys.stderr)
-        print(f"unitgate: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_ERROR)
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            # argparse exits 2 as well; keep its usage line but make the message name the tool.
+            self.print_usage(sys.stderr)
+            print(f"unitgate: error: {message}", file=sys.stderr)
+            raise SystemExit(EXIT_ERROR)
+
+    return _Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _Parser = _parser_class()
     parser = _Parser(prog="unitgate", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"unitgate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -66,9 +78,55 @@ def _dispatch(ns: argparse.Namespace) -> int:
     return run_check(ns)
 
 
+# `check`'s options with their defaults, for the fast path below (a test holds them to argparse's).
+CHECK_DEFAULTS: dict[str, object] = {"command": "check", "policy": None, "format": None}
+# Options the fast path takes, each with a value: name -> (namespace field, allowed values or None).
+_CHECK_OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "--policy": ("policy", None),
+    "--format": ("format", FORMATS),
+}
+
+
+def fast_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`check [--format F] [--policy FILE] PATH...` without argparse, or None for anything else.
+
+    Why: the pre-commit hook runs this on every commit, and building argparse's parsers (with its help
+    formatter, gettext and locale) costs several times the check of one file. Only the plain form is
+    taken here; anything else (help, an abbreviation, `--`, a value that looks like an option, an
+    unknown option) goes to argparse, so its messages and help stay what they are.
+    """
+    if not argv or argv[0] != "check":
+        return None
+    values = dict(CHECK_DEFAULTS)
+    paths: list[str] = []
+    closed = False  # an option after paths: argparse takes no paths after it (one run of PATHs only)
+    args = iter(argv[1:])
+    for arg in args:
+        if not arg.startswith("-"):
+            if closed:
+                return None
+            paths.append(arg)
+            continue
+        closed = bool(paths)
+        name, eq, value = arg.partition("=")
+        option = _CHECK_OPTIONS.get(name)
+        if option is None:
+            return None
+        if not eq:
+            value = next(args, "-")
+        dest, allowed = option
+        if value.startswith("-") or (allowed is not None and value not in allowed):
+            return None
+        values[dest] = value
+    values["paths"] = paths
+    return _Args(**values)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        ns = build_parser().parse_args(argv)
+        ns = fast_check_args(sys.argv[1:] if argv is None else argv)
+        if ns is None:
+            ns = build_parser().parse_args(argv)
         return _dispatch(ns)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours; silence the final flush too.

@@ -8,7 +8,6 @@ The pipeline is plain data: paths -> engine.analyze_paths -> UnitAnalysis per un
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +25,8 @@ from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPol
 from unitgate.records import dataclass, field, replace
 
 if TYPE_CHECKING:
+    import argparse
+
     from unitgate.quadlet.engine import QuadletInspection
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

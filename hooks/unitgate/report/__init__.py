@@ -1,21 +1,35 @@
 """Output formats for findings: one module per format, each a pure `render(findings, info) -> str`.
 
 Findings are collected and sorted before any reporter runs; reporters decide nothing, they only
-render. `REPORTERS` maps a `--format` name to its render function.
+render. `REPORTERS` maps a `--format` name to its render function; a format's module is imported
+only when it is looked up (a run uses one format, and the hook's start-up is most of its time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import import_module
 
 from unitgate.findings import Finding, RunInfo
-from unitgate.report import github, json, sarif, text
 
 Render = Callable[[Sequence[Finding], RunInfo], str]
 
-REPORTERS: dict[str, Render] = {
-    "text": text.render,
-    "github": github.render,
-    "json": json.render,
-    "sarif": sarif.render,
-}
+# --format name -> the module under unitgate.report that renders it.
+MODULES: dict[str, str] = {"text": "text", "github": "github", "json": "json", "sarif": "sarif"}
+
+
+class _Reporters(Mapping[str, Render]):
+    """`REPORTERS[name]` imports that format's module on first use."""
+
+    def __getitem__(self, name: str) -> Render:
+        render: Render = import_module(f"{__name__}.{MODULES[name]}").render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODULES)
+
+    def __len__(self) -> int:
+        return len(MODULES)
+
+
+REPORTERS: Mapping[str, Render] = _Reporters()

@@ -1,0 +1,68 @@
+"""The hook's fast argument path gives exactly what argparse gives, and leaves everything else to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from unitgate import cli
+
+TAKEN = [
+    ["check"],
+    ["check", "a.service"],
+    ["check", "a.service", "b.service.d/x.conf"],
+    ["check", "--format", "json", "a.service"],
+    ["check", "--format=sarif", "--policy", "p.toml", "a", "b"],
+    ["check", "--policy=p.toml", "a"],
+    ["check", "--policy=", "a"],
+    ["check", "a", "b", "--format", "github"],
+    ["check", "--format", "json", "--format", "text", "a"],
+    ["check", ""],
+]
+LEFT_TO_ARGPARSE = [
+    [],
+    ["explain", "a.service"],
+    ["check", "--help"],
+    ["check", "-h"],
+    ["check", "--form", "json", "a"],  # an abbreviation
+    ["check", "--format", "xml", "a"],
+    ["check", "--format=", "a"],
+    ["check", "--format"],
+    ["check", "--policy", "--format", "a"],
+    ["check", "--", "-a.service"],
+    ["check", "-", "a"],
+    ["check", "a", "--format", "json", "b"],
+    ["check", "--unknown", "a"],
+    ["--version"],
+]
+
+
+@pytest.mark.parametrize("argv", TAKEN, ids=" ".join)
+def test_fast_path_matches_argparse(argv: list[str]) -> None:
+    fast = cli.fast_check_args(argv)
+    assert fast is not None
+    assert vars(fast) == vars(cli.build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", LEFT_TO_ARGPARSE, ids=" ".join)
+def test_everything_else_goes_to_argparse(argv: list[str]) -> None:
+    assert cli.fast_check_args(argv) is None
+
+
+def test_check_defaults_are_argparses() -> None:
+    # A new `check` option must be added to CHECK_DEFAULTS too, or the fast path would omit it.
+    ns = cli.build_parser().parse_args(["check"])
+    assert vars(ns) == {**cli.CHECK_DEFAULTS, "paths": []}
+
+
+def test_hook_path_does_not_import_argparse(tmp_path: object) -> None:
+    code = (
+        "import sys\n"
+        "from unitgate import cli\n"
+        "cli.main(['check'])\n"
+        "print(sorted(m for m in ('argparse', 'locale') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
