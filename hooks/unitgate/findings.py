@@ -265,6 +265,7 @@ class Finding:
     unit: str | None = None  # the unit the finding is about, if any
     directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
     level: Level | None = None  # None: the rule's level
+    fix: str | None = None  # the `Key=value` line that resolves it, in the unit's own section, if one does
 
     @property
     def effective_level(self) -> Level:

@@ -97,8 +97,10 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     if blocked.returncode != 1 and "Could not find a version" in blocked.stdout + blocked.stderr:
         pytest.skip("pre-commit could not install the hook's dependencies (no package index)")
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
-    assert "units/demo.service:4:1: UG101 demo.service: NoNewPrivileges= is not set" in blocked.stdout
-    assert "units/demo.service:4:1: UG101 demo.service: ProtectSystem= is not set" in blocked.stdout
+    assert "units/demo.service:4:1: UG101 demo.service: 2 directives the policy requires are not set: " in (
+        blocked.stdout
+    )
+    assert "write [Service] NoNewPrivileges=yes, ProtectSystem=strict in one drop-in" in blocked.stdout
 
     write_tree(work, {"units/demo.service": HARDENED})
     passed = try_repo("units/demo.service")

@@ -20,8 +20,10 @@ from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
 from unitgate.gate.exposure import unit_exposure
+from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
 from unitgate.gate.units import evaluate_unit
+from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
 
@@ -183,6 +185,7 @@ def check(
         if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
     ]
     final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
