@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: github under GitHub Actions, else text)",
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+
+    fix = sub.add_parser("fix", help="write one drop-in per unit that makes it meet its policy")
+    fix.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
+    fix.add_argument("--name", default="50-unitgate.conf", help="drop-in file name (default: %(default)s)")
+    fix.add_argument("--diff", action="store_true", help="print the drop-ins as a diff, write nothing")
+    fix.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
     return parser
 
 
@@ -55,6 +61,10 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.explain import run as run_explain
 
         return run_explain(ns)
+    if ns.command == "fix":
+        from unitgate.gate.fix import run as run_fix
+
+        return run_fix(ns)
     from unitgate.gate.run import run as run_check
 
     return run_check(ns)

@@ -68,6 +68,7 @@ class Result:
     findings: tuple[Finding, ...]
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
+    checked: tuple[tuple[UnitAnalysis, UnitPolicy], ...] = field(default=())  # each unit and its policy
 
     @property
     def exit_code(self) -> int:
@@ -98,6 +99,7 @@ def check(
     analyze: Analyzer = analyze_paths,
     inspect: Inspector | None = None,
     color: bool = False,
+    grouped: bool = True,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
     or UnitInputError for exit-2 conditions."""
@@ -128,6 +130,7 @@ def check(
     sources_of: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
     checked: list[UnitAnalysis] = []
+    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for analysis in analyses:
         if analysis.unit in seen:
             continue  # each unit once, even when several changed files reach it
@@ -140,6 +143,7 @@ def check(
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
+        pairs.append((analysis, unit_policy))
         sources_of[analysis.unit] = analysis.sources
         unit_findings = evaluate(analysis, unit_policy, inspection)
         findings += [
@@ -185,7 +189,8 @@ def check(
         if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
     ]
     final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
-    final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
+    if grouped:
+        final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
@@ -193,7 +198,7 @@ def check(
         color=color,
         suppressed=len(applied.suppressed),
     )
-    return Result(tuple(final), info, applied.suppressed)
+    return Result(tuple(final), info, applied.suppressed, tuple(pairs))
 
 
 def _read_text(path: str) -> str | None:
