@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (expected output lines are compared whole)
 """`unitgate fix`: one drop-in per unit that makes it pass `unitgate check`, never a base-unit edit."""
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def test_fix_writes_one_dropin_that_passes_check(repo: Path, run_cli: Callable[.
     run = run_cli("fix", "units/backup.service", cwd=repo)
     assert run.code == 0, run.out + run.err
     out = run.out.splitlines()
-    assert out[0].startswith(
-        "backup.service: wrote units/backup.service.d/50-unitgate.conf (") and "exposure 9.6 -> " in out[0]
+    assert (
+        out[0].startswith("backup.service: wrote units/backup.service.d/50-unitgate.conf (")
+        and "exposure 9.6 -> " in out[0]
+    )
     assert out[0].endswith("(maximum 8.0), findings 5 -> 0")
     # Required lines first, then exposure savings; behaviour-changing lines are marked.
     assert out[1:5] == [
@@ -91,7 +94,9 @@ def test_fix_name_is_configurable(repo: Path, run_cli: Callable[..., Run]) -> No
 
 
 def test_fix_reports_a_line_it_cannot_override(repo: Path, run_cli: Callable[..., Run]) -> None:
-    hardened = LEGACY + "NoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectKernelTunables=yes\n"
+    hardened = (
+        LEGACY + "NoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectKernelTunables=yes\n"
+    )
     write_tree(
         repo,
         {
@@ -103,7 +108,10 @@ def test_fix_reports_a_line_it_cannot_override(repo: Path, run_cli: Callable[...
     run = run_cli("fix", "web.service", cwd=repo)
     assert run.code == 1
     assert "still failing: web.service.d/override.conf:2:1: UG102" in run.out
-    assert "(decided by a drop-in applied after 50-unitgate.conf: edit that line, or pick a later --name)" in run.out
+    assert (
+        "(decided by a drop-in applied after 50-unitgate.conf: edit that line, or pick a later --name)"
+        in run.out
+    )
     assert run_cli("fix", "--name", "zz-unitgate.conf", "web.service", cwd=repo).code == 0
     assert run_cli("check", "web.service", cwd=repo).code == 0
 
