@@ -45,7 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: github under GitHub Actions, else text)",
     )
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="baseline file (default: .unitgate-baseline.json at the repository root)",
+    )
+    check.add_argument(
+        "--update-baseline", action="store_true", help="tighten the baseline entries of units that improved"
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+
+    baseline = sub.add_parser(
+        "baseline", help="record today's findings so that `check` fails only on new ones (adoption)"
+    )
+    baseline.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
+    baseline.add_argument(
+        "--output",
+        metavar="FILE",
+        help="where to write it (default: .unitgate-baseline.json at the repository root)",
+    )
+    baseline.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files to record (default: every unit file)"
+    )
 
     fix = sub.add_parser("fix", help="write one drop-in per unit that makes it meet its policy")
     fix.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
@@ -61,6 +82,10 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.explain import run as run_explain
 
         return run_explain(ns)
+    if ns.command == "baseline":
+        from unitgate.gate.baseline_cmd import run as run_baseline
+
+        return run_baseline(ns)
     if ns.command == "fix":
         from unitgate.gate.fix import run as run_fix
 

@@ -302,6 +302,8 @@ class RunInfo:
     files: tuple[str, ...] = ()  # the paths given
     color: bool = False  # text: ANSI colours (decided by the caller: TTY, NO_COLOR, FORCE_COLOR)
     suppressed: int = 0  # findings silenced by a suppression
+    baselined: int = 0  # findings the baseline (.unitgate-baseline.json) records and that are still there
+    baseline_note: str = ""  # what to tell the user about the baseline, if one was used
 
 
 def blocking(findings: Sequence[Finding]) -> bool:

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (expected output lines are compared whole)
 """`unitgate fix`: one drop-in per unit that makes it pass `unitgate check`, never a base-unit edit."""
 
 from __future__ import annotations

@@ -158,6 +158,7 @@ def test_json_document() -> None:
         "warnings": 1,
         "notes": 1,
         "suppressed": 0,
+        "baselined": 0,
         "units": 2,
         "passed": False,
     }

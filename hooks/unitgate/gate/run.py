@@ -19,6 +19,9 @@ from unitgate import __version__, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.gate.baseline import Baseline
+from unitgate.gate.baseline import apply as apply_baseline
+from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
@@ -100,6 +103,7 @@ def check(
     inspect: Inspector | None = None,
     color: bool = False,
     grouped: bool = True,
+    baseline: Baseline | None = None,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
     or UnitInputError for exit-2 conditions."""
@@ -189,6 +193,11 @@ def check(
         if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
     ]
     final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    baselined = None
+    if baseline is not None:
+        exposures = {s.unit: s.exposure for s in summaries}
+        baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
+        final = list(baselined.kept)
     if grouped:
         final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
     info = RunInfo(
@@ -197,6 +206,8 @@ def check(
         files=tuple(paths),
         color=color,
         suppressed=len(applied.suppressed),
+        baselined=baselined.baselined if baselined else 0,
+        baseline_note=baselined.note if baselined else "",
     )
     return Result(tuple(final), info, applied.suppressed, tuple(pairs))
 
@@ -232,7 +243,10 @@ def run(ns: argparse.Namespace) -> int:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
     try:
-        result = check(ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color())
+        baseline = load_baseline(ns.baseline, ns.update_baseline)
+        result = check(
+            ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color(), baseline=baseline
+        )
     except PolicyError as exc:
         print(f"unitgate: policy error: {exc}", file=sys.stderr)
         return EXIT_ERROR

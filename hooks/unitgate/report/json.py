@@ -44,6 +44,7 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
             "warnings": n[Level.WARNING],
             "notes": n[Level.NOTE],
             "suppressed": info.suppressed,
+            "baselined": info.baselined,
             "units": len(info.units),
             "passed": not (n[Level.ERROR] or n[Level.WARNING]),
         },
