@@ -26,7 +26,9 @@ def run(ns: argparse.Namespace) -> int:
     out = sys.stdout.write
     # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
     out("[" if json_out else "")
-    for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, plan(ns.paths))):
+    for index, (text, analysed, diagnostics) in enumerate(
+        map_ordered(render, plan(ns.paths, podman=getattr(ns, "podman", None)))
+    ):
         out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
         if diagnostics and not json_out:
             print(diagnostics, file=sys.stderr)
