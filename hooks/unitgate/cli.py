@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", metavar="PATH", help="files to record (default: every unit file)"
     )
 
+    rule = sub.add_parser("rule", help="print a rule's documentation (without ID: list the rules)")
+    rule.add_argument("rule", nargs="?", metavar="ID", help="a rule id (UG201) or name")
+
     fix = sub.add_parser("fix", help="write one drop-in per unit that makes it meet its policy")
     fix.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
     fix.add_argument("--name", default="50-unitgate.conf", help="drop-in file name (default: %(default)s)")
@@ -88,6 +91,10 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.explain import run as run_explain
 
         return run_explain(ns)
+    if ns.command == "rule":
+        from unitgate.ruledocs import run as run_rule
+
+        return run_rule(ns)
     if ns.command == "baseline":
         from unitgate.gate.baseline_cmd import run as run_baseline
 
