@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -205,26 +206,53 @@ def test_sarif_rules_and_results() -> None:
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert sorted(rules) == ["UG101/NoNewPrivileges", "UG102/ProtectSystem", "UG201", "UG302", "UG304"]
     nnp = rules["UG101/NoNewPrivileges"]
-    assert (
-        nnp["helpUri"]
-        == "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges="
-    )
+    assert nnp["helpUri"] == "https://example.invalid/unitgate/blob/main/docs/rules/UG101.md"
     assert "NoNewPrivileges= is documented in systemd.exec(5)" in nnp["help"]["text"]
     assert (
-        rules["UG201"]["helpUri"] == "https://www.freedesktop.org/software/systemd/man/systemd-analyze.html"
+        "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges="
+        in nnp["help"]["text"]
     )
+    assert nnp["help"]["markdown"].startswith("# UG101 required-directive-missing\n")
+    assert nnp["properties"]["security-severity"] == "7.5"
+    assert all(float(r["properties"]["security-severity"]) > 0 for r in rules.values())
+    assert rules["UG201"]["helpUri"].endswith("/docs/rules/UG201.md")
     first = run["results"][0]
     assert first["ruleId"] == "UG101/NoNewPrivileges"
     assert run["tool"]["driver"]["rules"][first["ruleIndex"]]["id"] == first["ruleId"]
     assert first["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "units/web.service.d/override.conf", "uriBaseId": "%SRCROOT%"},
-        "region": {"startLine": 1, "startColumn": 1},
+        "region": {"startLine": 1, "startColumn": 1, "endLine": 1},
     }
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
     # The fingerprint ignores the line, so moving a line keeps the alert.
-    moved = Finding(
-        FINDINGS[0].rule, Location(FINDINGS[0].location.path, 7), "x", "web.service", "NoNewPrivileges"
+    moved = replace(FINDINGS[0], location=Location(FINDINGS[0].location.path, 7))
+    assert sarif.fingerprint(moved) == first["partialFingerprints"]["unitgate/v2"]
+
+
+def test_sarif_fingerprints_are_unique_per_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNITGATE_DOCS_URL", "https://github.com/o/unitgate/blob/v1/docs/rules")
+    path = "units/web.service"
+    two = (
+        Finding(
+            "UG304",
+            Location(path, 9),
+            "systemd would ignore this line: unknown key 'Frobnicate'",
+            "web.service",
+        ),
+        Finding(
+            "UG304", Location(path, 12), "systemd would ignore this line: unknown key 'Frob'", "web.service"
+        ),
+        Finding(
+            "UG304", Location(path, 14), "systemd would ignore this line: unknown key 'Frob'", "web.service"
+        ),
     )
-    assert sarif.fingerprint(moved) == first["partialFingerprints"]["unitgate/v1"]
+    doc = json.loads(sarif.render(two, INFO))
+    prints = [r["partialFingerprints"]["unitgate/v2"] for r in doc["runs"][0]["results"]]
+    assert len(set(prints)) == 3
+    assert prints[2] == prints[1] + "/1"
+    rule = doc["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["helpUri"] == "https://github.com/o/unitgate/blob/v1/docs/rules/UG304.md"
+    assert sorted(_sarif_validator().iter_errors(doc), key=str) == []
 
 
 def test_rule_table() -> None:
