@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: github under GitHub Actions, else text)",
     )
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even with findings (2 still means an error)",
+    )
     check.add_argument(
         "--baseline",
         metavar="FILE",

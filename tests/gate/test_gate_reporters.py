@@ -119,12 +119,36 @@ def test_github_annotation_limit_summarises_the_rest() -> None:
         for n in range(1, 10)
     ]
     assert out[9] == (
-        "::error title=unitgate::3 more errors are not shown as annotations (GitHub keeps 10 per step); "
-        "they are listed in the log of this step"
+        "::error title=unitgate::3 more errors are not shown as annotations (GitHub keeps 10 per step, "
+        "spread here across units); they are listed in the job summary and in this step's log"
     )
     assert out[10:13] == [f"a.service:{n}:1: UG101 finding {n}" for n in (10, 11, 12)]
     assert out[13] == "Found 12 errors in 0 units."
     assert sum(line.startswith("::error") for line in out) == 10
+
+
+def test_github_annotation_slots_are_spread_across_units() -> None:
+    legacy = [
+        Finding("UG101", Location("legacy.service", 4), f"m{n}", "legacy.service", f"D{n}") for n in range(9)
+    ]
+    other = [Finding("UG102", Location("web.service", n), f"w{n}", "web.service", f"W{n}") for n in (7, 8, 9)]
+    out = github.render((*legacy, *other), RunInfo("0.1.0")).splitlines()
+    annotations = [line for line in out if line.startswith("::error file=")]
+    assert len(annotations) == 9
+    assert sum("file=web.service" in line for line in annotations) == 3  # every unit gets slots
+    assert sum("file=legacy.service" in line for line in annotations) == 6
+    assert "::error title=unitgate::3 more errors" in out[9]
+
+
+def test_github_annotations_stay_within_the_job_limit() -> None:
+    findings = [
+        Finding(rule, Location(f"u{n}.service", 1), "m", f"u{n}.service")
+        for rule in ("UG101", "UG304", "UG302")
+        for n in range(30)
+    ]
+    shown, left = github.select(findings)
+    assert len(shown) == 27 and sum(left.values()) == 63
+    assert len(shown) + len(left) <= github.ANNOTATIONS_PER_JOB
 
 
 def test_text_output() -> None:

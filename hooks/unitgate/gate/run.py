@@ -236,7 +236,7 @@ def default_format() -> str:
 
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
-    from unitgate.report import REPORTERS
+    from unitgate.report import REPORTERS, summary
 
     fmt = ns.format or default_format()
     if not ns.paths:
@@ -253,6 +253,23 @@ def run(ns: argparse.Namespace) -> int:
     except UnitInputError as exc:
         print(f"unitgate: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(REPORTERS[fmt](result.findings, result.info))
-    sys.stdout.flush()
-    return result.exit_code
+    rendered = REPORTERS[fmt](result.findings, result.info)
+    if not emit(rendered, ns.output):
+        return EXIT_ERROR
+    summary.write(result.findings, result.info, annotated=fmt == "github")
+    return EXIT_OK if ns.exit_zero else result.exit_code
+
+
+def emit(rendered: str, output: str | None) -> bool:
+    """The report to stdout, or to `--output FILE` (e.g. SARIF for an upload step)."""
+    if output is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return True
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(rendered)
+    except OSError as exc:
+        print(f"unitgate: error: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
