@@ -35,6 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="print systemd-analyze's security table for each unit, with the line that decided each row",
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--failing", action="store_true", help="text: only the rows that cost exposure")
+    explain.add_argument(
+        "--sort",
+        choices=("systemd", "exposure"),
+        default="systemd",
+        help="text: row order (default: %(default)s)",
+    )
+    explain.add_argument(
+        "--width",
+        type=int,
+        metavar="N",
+        help="text: fit rows in N columns (default: $COLUMNS or the terminal's)",
+    )
     explain.add_argument(
         "--podman",
         choices=("5.4", "5.8"),
