@@ -50,7 +50,11 @@ def rows(checks: Sequence[CheckResult], view: View) -> list[CheckResult]:
 
 
 def _shorten(cell: str, width: int) -> str:
-    return cell if len(cell) <= width else "…" + cell[len(cell) - width + 1 :]
+    if len(cell) <= width:
+        return cell
+    tail = cell[len(cell) - width + 1 :]
+    cut = tail.find("/")
+    return "…" + (tail[cut:] if 0 <= cut < len(tail) - 1 else tail)
 
 
 def _wrap(cell: str, width: int) -> list[str]:
@@ -83,8 +87,11 @@ def fit(table: list[list[str]], width: int) -> list[str] | None:
     over = sum(widths) + _GAP * (len(widths) - 1) - width
     if over <= 0:
         return None
+    # A shortened path keeps its file name and line: "…/override.conf:4".
+    names = [len("…/" + r[4].rpartition("/")[2]) for r in table[1:] if "/" in r[4]]
+    floor = {4: min(max(names, default=0), 40)}
     for column, minimum, _ in _SHRINK:
-        cut = max(0, min(over, widths[column] - minimum))
+        cut = max(0, min(over, widths[column] - max(minimum, floor.get(column, 0))))
         widths[column] -= cut
         over -= cut
     wrapped = {column for column, _, how in _SHRINK if how == "wrap"}

@@ -28,10 +28,10 @@ def test_fits_columns(run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPat
     assert narrow.code == 0
     table = _table(narrow)
     assert max(len(line) for line in table) <= 80
-    assert table[0] == "   NAME                         DESCRIPTION           EXPOSURE  DECIDED BY"
+    assert table[0] == "   NAME                        DESCRIPTION           EXPOSURE  DECIDED BY"
     # A wrapped description continues under its column; a long path keeps its file name and line.
-    assert "✗  ProtectSystem=               Service has full           0.2  …override.conf:4" in table
-    assert "                                access to the OS" in table
+    assert "✗  ProtectSystem=              Service has full           0.2  …/override.conf:4" in table
+    assert "                               access to the OS" in table
     assert narrow.out.endswith(wide.out.split("\n\n", 1)[1])  # the summary lines are the same
     assert run_cli("explain", "--width", "100", UNIT, cwd=EXAMPLE).out != narrow.out
 

@@ -92,7 +92,9 @@ def plan_unit(analysis: UnitAnalysis, policy: UnitPolicy, findings: Sequence[Fin
             required.append(
                 Line(
                     f.fix,
-                    "required by the policy" if f.rule != "UG103" else "the policy forbids the current value",
+                    "required by the policy"
+                    if f.rule != "UG103"
+                    else f"the policy forbids the {f.directive}= in effect",
                 )
             )
         elif not f.fix:
