@@ -1,4 +1,4 @@
-"""Command line: `unitgate explain` and `unitgate check`.
+"""Command line: `unitgate check`, `explain`, `fix`, `baseline` and `rule`.
 
 Argument parsing lives here; each subcommand's work lives in its own module (explain.py, gate/run.py),
 which takes the parsed namespace and returns the exit code: 0 clean, 1 findings, 2 usage/config/tool error.

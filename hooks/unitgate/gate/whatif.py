@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 
 from unitgate.analysis import UnitAnalysis
-from unitgate.engine import Target, load_unit, plan
+from unitgate.engine import load_unit, resolve
 from unitgate.parse.dropins import normalize
 
 DEFAULT_NAME = "50-unitgate.conf"
@@ -52,9 +52,9 @@ def with_dropin(analysis: UnitAnalysis, text: str, name: str = DEFAULT_NAME) -> 
     where = dropin_path(analysis, name)
     if where is None or section_of(analysis) == "Container" or not os.path.exists(analysis.path):
         return None
-    target = next(
-        (j for j in plan([analysis.path]) if isinstance(j, Target) and j.unit == analysis.unit), None
-    )
+    # resolve(), not plan(): plan() starts a new run and would drop the run's directory listings.
+    targets, _ = resolve(analysis.path)
+    target = next((t for t in targets if t.unit == analysis.unit), None)
     if target is None:
         return None
     result = load_unit(target, {normalize(where): text.encode()})
