@@ -88,7 +88,9 @@ def plan_unit(analysis: UnitAnalysis, policy: UnitPolicy, findings: Sequence[Fin
     for f in findings:
         if f.rule == "UG201" or not f.effective_level.blocks:
             continue
-        if f.fix and _WRITABLE.match(f.fix) and all(line.text != f.fix for line in required):
+        if not f.fix or not _WRITABLE.match(f.fix):
+            unfixable.append(f)
+        elif all(line.text != f.fix for line in required):
             required.append(
                 Line(
                     f.fix,
@@ -97,8 +99,6 @@ def plan_unit(analysis: UnitAnalysis, policy: UnitPolicy, findings: Sequence[Fin
                     else f"the policy forbids the {f.directive}= in effect",
                 )
             )
-        elif not f.fix:
-            unfixable.append(f)
     maximum = policy.container.max_exposure if container else policy.max_exposure
     if container:
         return Plan(
