@@ -36,6 +36,7 @@ from unitgate.model import Assignment, Location
 from unitgate.policy import CONTAINER_BOOLEANS, ContainerRules, Value
 from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.posture import ALL_CAPS, Flag
+from unitgate.records import replace
 
 
 def evaluate(analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules) -> list[Finding]:
@@ -57,7 +58,7 @@ def _finding(rule: str, c: Container, location: Location, message: str, key: str
 
 
 def _missing(c: Container, key: str, value: Value, why: str = "") -> Finding:
-    return _finding(
+    finding = _finding(
         "UG101",
         c,
         c.changed_header,
@@ -65,6 +66,7 @@ def _missing(c: Container, key: str, value: Value, why: str = "") -> Finding:
         f"{accepted_text(value)}",
         key,
     )
+    return finding if value == "*" else replace(finding, fix=spell(key, value))
 
 
 def _require(c: Container, key: str, value: Value) -> list[Finding]:
