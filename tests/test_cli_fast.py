@@ -20,6 +20,8 @@ TAKEN = [
     ["check", "a", "b", "--format", "github"],
     ["check", "--format", "json", "--format", "text", "a"],
     ["check", ""],
+    ["check", "--exit-zero", "--baseline", "b.json", "--output=o.txt", "a"],
+    ["check", "a", "--update-baseline"],
 ]
 LEFT_TO_ARGPARSE = [
     [],
@@ -36,6 +38,7 @@ LEFT_TO_ARGPARSE = [
     ["check", "a", "--format", "json", "b"],
     ["check", "--unknown", "a"],
     ["--version"],
+    ["check", "--exit-zero=1", "a"],
 ]
 
 

@@ -140,16 +140,28 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
 
 # `check`'s options with their defaults, for the fast path below (a test holds them to argparse's).
-CHECK_DEFAULTS: dict[str, object] = {"command": "check", "policy": None, "format": None}
-# Options the fast path takes, each with a value: name -> (namespace field, allowed values or None).
-_CHECK_OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+CHECK_DEFAULTS: dict[str, object] = {
+    "command": "check",
+    "policy": None,
+    "format": None,
+    "output": None,
+    "exit_zero": False,
+    "baseline": None,
+    "update_baseline": False,
+}
+# Options the fast path takes with a value: name -> (namespace field, allowed values or None) ...
+_CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "--policy": ("policy", None),
     "--format": ("format", FORMATS),
+    "--output": ("output", None),
+    "--baseline": ("baseline", None),
 }
+# ... and without one (store_true): name -> namespace field.
+_CHECK_FLAGS: dict[str, str] = {"--exit-zero": "exit_zero", "--update-baseline": "update_baseline"}
 
 
 def fast_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
-    """`check [--format F] [--policy FILE] PATH...` without argparse, or None for anything else.
+    """`check [OPTION...] PATH...` without argparse, or None for anything else.
 
     Why: the pre-commit hook runs this on every commit, and building argparse's parsers (with its help
     formatter, gettext and locale) costs several times the check of one file. Only the plain form is
@@ -169,8 +181,11 @@ def fast_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
             paths.append(arg)
             continue
         closed = bool(paths)
+        if arg in _CHECK_FLAGS:
+            values[_CHECK_FLAGS[arg]] = True
+            continue
         name, eq, value = arg.partition("=")
-        option = _CHECK_OPTIONS.get(name)
+        option = _CHECK_VALUES.get(name)
         if option is None:
             return None
         if not eq:
