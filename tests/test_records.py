@@ -109,3 +109,11 @@ def test_check_path_does_not_import_dataclasses() -> None:
     code = "import sys, unitgate.gate.run, unitgate.cli; print('dataclasses' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_standard_functions_work_on_them() -> None:
+    info = OURS["Info"]("u", "service", ("t",))
+    assert dataclasses.is_dataclass(info)
+    assert dataclasses.replace(info, kind="socket") == OURS["Info"]("u", "socket", ("t",))
+    assert [f.name for f in dataclasses.fields(info)] == [f.name for f in dataclasses.fields(STD["Info"])]
+    assert dataclasses.asdict(OURS["Loc"]("a", 2)) == {"path": "a", "line": 2}

@@ -92,6 +92,28 @@ def replace(obj: _T, /, **changes: Any) -> _T:
     return made
 
 
+class _StandardFields:
+    """`__dataclass_fields__`, built on first access, so that the standard `dataclasses.fields`,
+    `replace`, `asdict` and `is_dataclass` work on these classes too (tests and tools use them).
+    Accessing it imports `dataclasses`; unitgate itself never does."""
+
+    def __get__(self, obj: object, owner: type) -> dict[str, Any]:
+        import dataclasses
+
+        made: dict[str, Any] = {}
+        for f in getattr(owner, _FIELDS):
+            std: Any = dataclasses.field(
+                default=dataclasses.MISSING if f.default is MISSING else f.default,
+                default_factory=(dataclasses.MISSING if f.default_factory is MISSING else f.default_factory),
+                compare=f.compare,
+                repr=f.repr,
+            )
+            std.name = f.name
+            std._field_type = dataclasses._FIELD  # type: ignore[attr-defined]  # what fields() keeps
+            made[f.name] = std
+        return made
+
+
 def _is_classvar(annotation: object) -> bool:
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
     return isinstance(text, str) and text.split("[", 1)[0] in ("ClassVar", "typing.ClassVar")
@@ -218,6 +240,8 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     if eq and not frozen and not _explicit_hash(cls):
         cls.__hash__ = None  # type: ignore[assignment]  # as `dataclasses`: mutable and compared by value
     setattr(cls, _FIELDS, tuple(found))
+    if "__dataclass_fields__" not in cls.__dict__:
+        setattr(cls, "__dataclass_fields__", _StandardFields())  # noqa: B010
     setattr(cls, "__match_args__", tuple(f.name for f in found))  # noqa: B010
     return cls
 
