@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
+from unitgate import fsread
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
@@ -19,8 +20,8 @@ from unitgate.security.info import build_info
 from unitgate.security.score import rating_for, score
 from unitgate.security.words import UnitContext
 
-# Diagnostic codes of this stage.
-UNREADABLE = "UG-INPUT-UNREADABLE"
+# Diagnostic codes of this stage (files not read at all: fsread.OUTSIDE, NOT_REGULAR, TOO_LARGE).
+UNREADABLE = fsread.UNREADABLE
 BAD_NAME = "UG-INPUT-BAD-NAME"
 NOT_FOUND = "UG-INPUT-NOT-FOUND"
 MASKED = "UG-UNIT-MASKED"
@@ -173,16 +174,19 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     return [Target(sp, unit, path)], None
 
 
-def read_file(path: str) -> bytes | Diagnostic:
-    """A file's bytes; a mask (symlink to /dev/null, or one checked out as a file holding that
-    target) reads as empty: it shadows its name and parses as nothing."""
+def read_file(path: str, boundary: str = "/") -> bytes | Diagnostic:
+    """A file's bytes, read only inside `boundary` (see fsread); a mask (symlink to /dev/null, or one
+    checked out as a file holding that target) reads as empty: it shadows its name and parses as
+    nothing, and /dev/null itself is never opened."""
+    if fsread.is_dev_null_link(path):
+        return b""
     try:
-        if os.path.islink(path) and os.readlink(path) == dropins.DEV_NULL:
-            return b""
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        return Diagnostic(Location(path), f"cannot read: {exc.strerror or exc}", Severity.ERROR, UNREADABLE)
+        data = fsread.read_confined(path, boundary)
+    except fsread.Refused as exc:
+        r = exc.refusal
+        if r.code == fsread.DANGLING:  # systemd ignores ENOENT for a drop-in
+            return Diagnostic(Location(path), f"{r.message}; systemd skips it", Severity.WARNING, r.code)
+        return Diagnostic(Location(path), r.message, Severity.ERROR, r.code)
     return b"" if data == dropins.DEV_NULL.encode() else data
 
 
@@ -217,10 +221,18 @@ def load_unit(target: Target) -> UnitAnalysis:
             **kw,  # type: ignore[arg-type]
         )
 
+    diags += [
+        Diagnostic(Location(_display(r.path, target.given, given_abs)), r.message, Severity.ERROR, r.code)
+        for r in dropins.search_refusals(sp)
+    ]
     if entry is None:
         diags.append(Diagnostic(Location(target.given), f"unit {unit} not found", Severity.ERROR, NOT_FOUND))
         return result(LoadState.NOT_FOUND)
     fragment = _display(entry.path, target.given, given_abs)
+    if entry.refused is not None:
+        refused = entry.refused
+        diags.append(Diagnostic(Location(fragment), refused.message, Severity.ERROR, refused.code))
+        return result(LoadState.ERROR)  # no sources: nothing was read
     if entry.path != given_abs and not target.given.endswith(".conf") and os.path.isfile(target.given):
         diags.append(
             Diagnostic(
@@ -235,20 +247,22 @@ def load_unit(target: Target) -> UnitAnalysis:
         return result(LoadState.MASKED, (fragment,))
 
     aliases = dropins.aliases_of(sp, unit)
-    files = [entry.path, *dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))]
+    files = [entry.path, *dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases), sp.boundary)]
     shown = tuple(_display(p, target.given, given_abs) for p in files)
     ctx = UnitContext(unit, entry.path, sp.scope)
     state = settings.new_state(unit_type, sp.scope)
     applied: list[Assignment] = []
     section_lines: dict[tuple[str, str], int] = {}
+    unread: set[str] = set()  # left out of the sources: only files actually read are sources
 
     for index, (path, display) in enumerate(zip(files, shown, strict=True)):
         main = index == 0
-        data = read_file(path)
+        data = read_file(path, sp.boundary)
         if isinstance(data, Diagnostic):
-            diags.append(Diagnostic(Location(display), data.message, Severity.ERROR, data.code))
+            diags.append(Diagnostic(Location(display), data.message, data.severity, data.code))
             if main:
-                return result(LoadState.ERROR, shown)
+                return result(LoadState.ERROR)
+            unread.add(display)
             continue
         if b"\0" in data:
             diags.append(
@@ -293,6 +307,7 @@ def load_unit(target: Target) -> UnitAnalysis:
                 )
             )
 
+    shown = tuple(s for s in shown if s not in unread)
     header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
     if unit_type == "service":
         refusal = settings.verify_service(state, Location(shown[0], header))

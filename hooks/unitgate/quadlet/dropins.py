@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from unitgate import fsread
 from unitgate.model import Diagnostic, Severity
 from unitgate.quadlet.keys import QUADLET_EXTENSIONS
 from unitgate.quadlet.parser import QuadletFile, parse_file
@@ -94,23 +95,30 @@ def _non_numeric_filter(users_dir: str) -> Filter:
 
 
 def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | None, boundary: str) -> None:
-    """appendSubPaths: the directory and, recursively, its subdirectories (not `*.d`)."""
-    if not os.path.exists(path):
-        return
-    resolved = os.path.realpath(path)
-    if not _inside(resolved, os.path.realpath(boundary)):
-        return  # a symlink out of the repository: the host's files never count
-    if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
-        return
-    if filt is not None and not filt(resolved, is_user):
-        return
-    out.append(resolved)
-    try:
-        entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
-    except OSError:
-        return
-    for e in entries:
-        _append_sub_paths(out, os.path.join(resolved, e), is_user, filt, boundary)
+    """appendSubPaths: the directory and, depth first, its subdirectories (not `*.d`).
+
+    Iterative (an explicit stack in the recursion's order): thousands of nested directories must not
+    exhaust Python's recursion limit."""
+    real_boundary = os.path.realpath(boundary)
+    seen = set(out)
+    stack = [path]
+    while stack:
+        resolved = os.path.realpath(stack.pop())
+        if not os.path.exists(resolved):
+            continue
+        if not _inside(resolved, real_boundary):
+            continue  # a symlink out of the repository: the host's files never count
+        if resolved in seen or resolved.endswith(".d") or not os.path.isdir(resolved):
+            continue
+        if filt is not None and not filt(resolved, is_user):
+            continue
+        out.append(resolved)
+        seen.add(resolved)
+        try:
+            entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
+        except OSError:
+            continue
+        stack.extend(os.path.join(resolved, e) for e in reversed(entries))
 
 
 def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
@@ -176,8 +184,10 @@ def find_dropins(filename: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
         for name in names:
             dd = os.path.join(d, name)
             try:
-                entries = sorted(os.listdir(dd))
-            except OSError:
+                entries = fsread.list_confined(dd, fsread.boundary_for(dd, d))
+            except fsread.Refused as exc:
+                if exc.refusal.code == fsread.OUTSIDE:
+                    chosen["\0" + dd] = dd  # read as a drop-in, it reports the link (never its files)
                 continue
             for e in entries:
                 if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):

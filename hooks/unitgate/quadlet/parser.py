@@ -12,6 +12,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from unitgate import fsread
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 
 # Go's unicode.IsSpace; Python's str.isspace also accepts U+001C..U+001F, which Go does not trim.
@@ -203,8 +204,8 @@ def parse_text(text: str, path: str) -> QuadletFile:
 
 
 def read_text(path: str) -> str:
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "surrogateescape")
+    """The file's text, read only inside its repository (fsread: regular files, bounded); else Refused."""
+    return fsread.read_confined(path, fsread.boundary_for(path)).decode("utf-8", "surrogateescape")
 
 
 def parse_file(path: str, display: str | None = None) -> ParseResult:
@@ -212,6 +213,10 @@ def parse_file(path: str, display: str | None = None) -> ParseResult:
     shown = display or path
     try:
         text = read_text(path)
+    except fsread.Refused as e:
+        # Never quadlet's "error loading" wording with content: only the paths involved.
+        r = e.refusal
+        return ParseResult(None, (Diagnostic(Location(shown), r.message, Severity.ERROR, r.code),))
     except OSError as e:
         return ParseResult(
             None,
