@@ -14,7 +14,7 @@ from unitgate import fsread
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
-from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
+from unitgate.parse.unitfile import MAX_DIAGNOSTICS, ParsedFile, parse_unit_bytes, too_many
 from unitgate.security import settings
 from unitgate.security.info import build_info
 from unitgate.security.score import rating_for, score
@@ -277,9 +277,14 @@ def load_unit(target: Target) -> UnitAnalysis:
         diags.extend(parsed.diagnostics)
         for section, line in parsed.section_lines:
             section_lines[(display, section)] = line
+        budget, dropped = MAX_DIAGNOSTICS - len(parsed.diagnostics), 0  # warnings kept per file
         for a in parsed.assignments:
             outcome = settings.apply(state, a, ctx)
-            diags.extend(outcome.diagnostics)
+            if budget > 0 or outcome.fatal:
+                diags.extend(outcome.diagnostics)
+                budget -= len(outcome.diagnostics)
+            else:
+                dropped += len(outcome.diagnostics)
             if outcome.fatal:
                 if main:
                     failed = LoadState.ERROR if outcome.error else LoadState.BAD_SETTING
@@ -295,6 +300,8 @@ def load_unit(target: Target) -> UnitAnalysis:
                 break
             if not outcome.ignored:
                 applied.append(a)
+        if dropped:
+            diags.append(too_many(display, dropped))
         if parsed.fatal is not None:
             if main:
                 return result(LoadState.ERROR, shown, section_lines=section_lines)
