@@ -158,6 +158,10 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     if os.path.isdir(path):
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
+    home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
+    refused = fsread.refusal_of(parent, dropins.search_path_for(home).boundary)
+    if refused is not None:  # the path given leads through a directory symlink out of the repository
+        return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
     if name.endswith(".conf") and parent.endswith(".d"):
         stem = os.path.basename(parent)[:-2]
         sp = dropins.search_path_for(os.path.dirname(parent))

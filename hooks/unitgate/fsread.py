@@ -102,7 +102,7 @@ def resolve(path: str, boundary: str) -> str:
     top = _absolute(boundary)
     real_top = os.path.realpath(top)
     if not _inside(ap, top):
-        raise Refused(_outside(path, ap, ap, top))
+        raise Refused(Refusal(OUTSIDE, path, "outside the repository: not read"))
     todo = list(reversed(_parts(os.path.relpath(ap, top))))
     current = real_top
     hops = 0
@@ -155,6 +155,11 @@ def refusal_of(path: str, boundary: str) -> Refusal | None:
 
 def _parts(relative: str) -> list[str]:
     return [p for p in relative.replace(os.sep, "/").split("/") if p not in ("", ".")]
+
+
+def outside_link(path: str, link: str, target: str, boundary: str) -> Refusal:
+    """The refusal for `link` (a symlink to `target`, which leaves `boundary`) met reading `path`."""
+    return _outside(path, _absolute(link), target, os.path.realpath(boundary))
 
 
 def _outside(path: str, link: str, target: str, boundary: str) -> Refusal:

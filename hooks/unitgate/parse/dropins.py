@@ -212,6 +212,8 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
                     out[name] = Entry(name, path, dest, False)  # an alias
                     continue
                 refused = fsread.refusal_of(resolved, sp.boundary)
+                if refused is not None and refused.link is None and refused.code == fsread.OUTSIDE:
+                    refused = fsread.outside_link(path, path, link, sp.boundary)  # the first hop leaves
                 if refused is not None:
                     out[name] = Entry(name, path, None, False, refused)
                 elif os.path.isfile(resolved):
