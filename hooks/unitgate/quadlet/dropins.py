@@ -190,8 +190,10 @@ def find_dropins(filename: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
                     chosen["\0" + dd] = dd  # read as a drop-in, it reports the link (never its files)
                 continue
             for e in entries:
-                if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
-                    chosen[e] = os.path.join(dd, e)
+                p = os.path.join(dd, e)
+                # A symlink counts whatever it points to: reading it reports a device, FIFO or dangling link.
+                if e.endswith(".conf") and e not in chosen and (os.path.isfile(p) or os.path.islink(p)):
+                    chosen[e] = p
     return tuple(chosen[k] for k in sorted(chosen, key=lambda s: s.encode("utf-8", "surrogateescape")))
 
 
