@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from functools import lru_cache
 
 # systemd reads a unit file line by line and refuses a line of 1 MiB or more (LONG_LINE_MAX); no
 # real unit, drop-in, quadlet or policy file comes near 4 MiB, while /dev/zero or a 50 MB junk file
@@ -54,17 +53,32 @@ class Refused(Exception):
         self.refusal = refusal
 
 
-@lru_cache(maxsize=4096)
+_ROOTS: dict[str, str | None] = {}  # directory -> its work tree (None: none); filled walking up
+
+
 def repository_root(directory: str) -> str | None:
-    """The nearest directory at or above `directory` (lexically) holding `.git`: the work tree."""
+    """The nearest directory at or above `directory` (lexically) holding `.git`: the work tree.
+
+    Cached for every directory on the way up, so deep trees cost one look per directory."""
     d = _absolute(directory)
+    walked: list[str] = []
+    found: str | None = None
     while True:
+        if d in _ROOTS:
+            found = _ROOTS[d]
+            break
+        walked.append(d)
         if os.path.lexists(os.path.join(d, ".git")):
-            return d
+            found = d
+            break
         parent = os.path.dirname(d)
         if parent == d:
-            return None
+            break
         d = parent
+    if len(_ROOTS) > 100_000:
+        _ROOTS.clear()
+    _ROOTS.update(dict.fromkeys(walked, found))
+    return found
 
 
 def boundary_for(path: str, fallback: str | None = None) -> str:
@@ -91,56 +105,68 @@ def _shown(path: str, boundary: str) -> str:
     return path.replace(os.sep, "/")
 
 
+_PREFIXES: dict[tuple[str, str], str] = {}  # (real boundary, lexical directory) -> resolved directory
+
+
 def resolve(path: str, boundary: str) -> str:
     """`path` with every symlink resolved, hop by hop, never leaving `boundary`.
 
     Raises Refused (OUTSIDE) naming the link that leaves, or (UNREADABLE) for a symlink loop. A
     missing component is not an error here: the rest is appended as written (opening reports it).
     The boundary itself is trusted as given (it may be reached through symlinks of its own).
+    Resolved directories are remembered, so a path costs one lstat per new component.
     """
     ap = _absolute(path)
     top = _absolute(boundary)
     real_top = os.path.realpath(top)
     if not _inside(ap, top):
         raise Refused(Refusal(OUTSIDE, path, "outside the repository: not read"))
-    todo = list(reversed(_parts(os.path.relpath(ap, top))))
-    current = real_top
+    parts = _parts(os.path.relpath(ap, top))
+    current, done = real_top, 0
+    for i in range(len(parts) - 1, 0, -1):  # the longest directory already resolved
+        known = _PREFIXES.get((real_top, "/".join(parts[:i])))
+        if known is not None:
+            current, done = known, i
+            break
     hops = 0
     last: tuple[str, str] = (ap, ap)  # the symlink followed last, and its target: blamed for a ".."
-    while todo:
-        part = todo.pop()
-        if part in ("", "."):
-            continue
-        if part == "..":
-            current = os.path.dirname(current)
-            if not _inside(current, real_top):
-                raise Refused(_outside(path, last[0], last[1], real_top))
-            continue
-        candidate = os.path.join(current, part)
-        try:
-            st = os.lstat(candidate)
-        except OSError:
-            # Nothing there: the rest cannot be a symlink; opening it reports what is missing.
-            return os.path.join(candidate, *reversed(todo))
-        if not stat.S_ISLNK(st.st_mode):
-            current = candidate
-            continue
-        hops += 1
-        target = os.readlink(candidate)
-        if hops > MAX_SYMLINK_HOPS:
-            message = "cannot read: too many levels of symlinks"
-            raise Refused(Refusal(UNREADABLE, path, message))
-        if os.path.isabs(target):
-            dest = _absolute(target)
-            if not _inside(dest, real_top) and not _inside(dest, top):
-                raise Refused(_outside(path, candidate, target, real_top))
-            if _inside(dest, top) and not _inside(dest, real_top):
-                dest = os.path.join(real_top, os.path.relpath(dest, top))
-            todo.extend(reversed(_parts(os.path.relpath(dest, real_top))))
-            current = real_top
-        else:
-            todo.extend(reversed(_parts(target)))
-        last = (candidate, target)
+    for index in range(done, len(parts)):
+        todo = [parts[index]]
+        while todo:
+            part = todo.pop()
+            if part == "..":
+                current = os.path.dirname(current)
+                if not _inside(current, real_top):
+                    raise Refused(_outside(path, last[0], last[1], real_top))
+                continue
+            candidate = os.path.join(current, part)
+            try:
+                st = os.lstat(candidate)
+            except OSError:
+                # Nothing there: the rest cannot be a symlink; opening it reports what is missing.
+                return os.path.join(candidate, *reversed(todo), *parts[index + 1 :])
+            if not stat.S_ISLNK(st.st_mode):
+                current = candidate
+                continue
+            hops += 1
+            target = os.readlink(candidate)
+            if hops > MAX_SYMLINK_HOPS:
+                raise Refused(Refusal(UNREADABLE, path, "cannot read: too many levels of symlinks"))
+            if os.path.isabs(target):
+                dest = _absolute(target)
+                if _inside(dest, top) and not _inside(dest, real_top):
+                    dest = os.path.join(real_top, os.path.relpath(dest, top))
+                if not _inside(dest, real_top):
+                    raise Refused(_outside(path, candidate, target, real_top))
+                todo.extend(reversed(_parts(os.path.relpath(dest, real_top))))
+                current = real_top
+            else:
+                todo.extend(reversed(_parts(target)))
+            last = (candidate, target)
+        if index < len(parts) - 1:
+            if len(_PREFIXES) > 100_000:
+                _PREFIXES.clear()
+            _PREFIXES[(real_top, "/".join(parts[: index + 1]))] = current
     return current
 
 
@@ -166,7 +192,7 @@ def _outside(path: str, link: str, target: str, boundary: str) -> Refusal:
     shown = _shown(link, boundary)
     message = f"{shown} is a symlink to {target}, outside the repository: not read"
     if _shown(_absolute(path), boundary) != shown:
-        message = f"leads through {message}"
+        message = f"leads through {shown}, a symlink to {target} outside the repository: not read"
     return Refusal(OUTSIDE, path, message, shown, target)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CONTAINER, UNIT, assert_sane, link, unitgate, write
+from sechelp import CONTAINER, UNIT, assert_sane, link, unitgate, write
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
 GiB = 1024 * 1024 * 1024
@@ -88,9 +88,8 @@ def test_explain_never_reads_special_files(
     repo: Path, place: Callable[[Path, str], list[str]], target: Callable[[Path], str]
 ) -> None:
     paths = place(repo, target(repo))
-    for fmt in ("text", "json"):
-        run = unitgate(["explain", "--format", fmt, *paths], repo, timeout=TIMEOUT, memory=2 * GiB)
-        assert_sane(run)
+    run = unitgate(["explain", "--format", "json", *paths], repo, timeout=TIMEOUT, memory=2 * GiB)
+    assert_sane(run)
 
 
 @pytest.mark.parametrize("target", TARGETS.values(), ids=TARGETS.keys())

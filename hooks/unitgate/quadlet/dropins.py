@@ -101,9 +101,10 @@ def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | N
     exhaust Python's recursion limit."""
     real_boundary = os.path.realpath(boundary)
     seen = set(out)
-    stack = [path]
+    stack = [(path, False)]  # (path, already resolved): a plain subdirectory needs no realpath()
     while stack:
-        resolved = os.path.realpath(stack.pop())
+        p, real = stack.pop()
+        resolved = p if real else os.path.realpath(p)
         if not os.path.exists(resolved):
             continue
         if not _inside(resolved, real_boundary):
@@ -118,7 +119,8 @@ def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | N
             entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
         except OSError:
             continue
-        stack.extend(os.path.join(resolved, e) for e in reversed(entries))
+        children = [os.path.join(resolved, e) for e in reversed(entries)]
+        stack.extend((c, not os.path.islink(c)) for c in children)
 
 
 def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
