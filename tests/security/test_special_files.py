@@ -92,7 +92,11 @@ def test_explain_never_reads_special_files(
     assert_sane(run)
 
 
-@pytest.mark.parametrize("target", TARGETS.values(), ids=TARGETS.keys())
+# `check` reads what `explain` reads (plus the given paths): one target of each kind is enough here.
+CHECK_TARGETS = {k: TARGETS[k] for k in ("/dev/zero", "/proc/self/fd/1", "FIFO in the repository")}
+
+
+@pytest.mark.parametrize("target", CHECK_TARGETS.values(), ids=CHECK_TARGETS.keys())
 @pytest.mark.parametrize(
     "place", [unit_dropin, type_dropin, container_dropin, quadlet_sibling], ids=list(PLACES)[:4]
 )
