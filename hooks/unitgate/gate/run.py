@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from unitgate import __version__, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
-from unitgate.engine import analyze_paths, is_quadlet
+from unitgate.engine import Job, analyze_paths, is_quadlet, plan, run_job
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
 from unitgate.gate.baseline import load as load_baseline
+from unitgate.gate.batch import UnitError, UnitOutcome, map_units
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
@@ -105,9 +106,12 @@ def check(
     color: bool = False,
     grouped: bool = True,
     baseline: Baseline | None = None,
+    keep: bool = True,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
-    or UnitInputError for exit-2 conditions."""
+    or UnitInputError for exit-2 conditions. `keep`: return each unit's analysis and policy in
+    `Result.checked` (a baseline needs them too); without, a large run streams over workers."""
+    keep = keep or baseline is not None
     for path in paths:
         if not os.path.lexists(path):
             raise UnitInputError(Location(path), "no such file")
@@ -118,41 +122,35 @@ def check(
     def policy_for(path: str) -> Policy:
         return fixed_policy or finder.for_path(path)
 
-    # Units first, then quadlets, each in the order given (the summary lists them so).
+    # Units first, then quadlets, each in the order given (the summary lists them so). With the
+    # engine's own analyzer, units are loaded where they are judged (gate/batch.py): in workers for
+    # large runs, keeping only what the report needs unless the caller wants the analyses.
     systemd_paths = [p for p in paths if not is_quadlet(p)]
     quadlet_paths = [p for p in paths if is_quadlet(p)]
-    analyses = [
-        *(analyze(systemd_paths) if systemd_paths else []),
-        *(analyze(quadlet_paths) if quadlet_paths else []),
-    ]
+    jobs: list[Job] = []
+    for group in (systemd_paths, quadlet_paths):
+        if group:
+            jobs += plan(group) if analyze is analyze_paths else analyze(group)
 
-    for analysis in analyses:
+    def judge(job: Job) -> UnitOutcome | UnitError:
+        analysis = run_job(job)
         for diagnostic in analysis.diagnostics:
             if diagnostic.code in INPUT_ERRORS:
-                raise UnitInputError(diagnostic.location, diagnostic.message)
-    findings: list[Finding] = []
-    summaries: list[UnitSummary] = []
-    sources_of: dict[str, tuple[str, ...]] = {}
-    seen: set[str] = set()
-    checked: list[UnitAnalysis] = []
-    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
-    for analysis in analyses:
-        if analysis.unit in seen:
-            continue  # each unit once, even when several changed files reach it
-        seen.add(analysis.unit)
-        unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+                return UnitError(UnitInputError(diagnostic.location, diagnostic.message))
+        try:
+            unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+        except PolicyError as exc:
+            return UnitError(exc)
         container = is_container(analysis)
         inspection = None
         if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
             inspection = inspect(analysis, unit_policy.container)
             if inspection is not None:
                 analysis = inspection.analysis
-        checked.append(analysis)
-        pairs.append((analysis, unit_policy))
-        sources_of[analysis.unit] = analysis.sources
-        unit_findings = evaluate(analysis, unit_policy, inspection)
-        findings += [
-            f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
+        kept = [
+            f
+            for f in evaluate(analysis, unit_policy, inspection)
+            if not unit_policy.ignores(f.rule, f.directive, container=container)
         ]
         if container:
             from unitgate.gate import container_advice
@@ -161,7 +159,12 @@ def check(
             maximum = unit_policy.container.max_exposure
         else:
             exposure, maximum = unit_exposure(analysis, unit_policy), unit_policy.max_exposure
-        summaries.append(
+        return UnitOutcome(
+            analysis.unit,
+            analysis.path,
+            analysis.sources,
+            analysis.fragment,
+            tuple(kept),
             UnitSummary(
                 analysis.unit,
                 analysis.path,
@@ -170,24 +173,58 @@ def check(
                 maximum,
                 unit_policy.description,
                 analysis.model,
-            )
+            ),
+            dropin_path(analysis),
+            (analysis, unit_policy) if keep else None,
         )
-    analyses = checked
 
-    files = list(dict.fromkeys([*paths, *(s for a in analyses for s in a.sources)]))
+    findings: list[Finding] = []
+    summaries: list[UnitSummary] = []
+    sources_of: dict[str, tuple[str, ...]] = {}
+    fragments: list[str] = []
+    dropins_of: dict[str, str] = {}
+    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
+    policy_error: PolicyError | None = None
+    for outcome in map_units(judge, jobs, parallel=not keep):
+        if isinstance(outcome, UnitError):
+            if isinstance(outcome.error, PolicyError):
+                # Raised after the run: a unit's input error, even a later one, comes first.
+                policy_error = policy_error or outcome.error
+                continue
+            raise outcome.error
+        if outcome.unit in sources_of:
+            continue  # each unit once, even when several changed files reach it
+        sources_of[outcome.unit] = outcome.sources
+        findings += outcome.findings
+        summaries.append(outcome.summary)
+        if outcome.fragment:
+            fragments.append(outcome.fragment)
+        if outcome.dropin:
+            dropins_of[outcome.unit] = outcome.dropin
+        if outcome.kept is not None:
+            pairs.append(outcome.kept)
+    if policy_error is not None:
+        raise policy_error
+    checked = [a for a, _ in pairs]
+
+    files = list(dict.fromkeys([*paths, *(s for sources in sources_of.values() for s in sources)]))
     by_file: dict[str, list[suppress.Suppression]] = {}
     for file in files:
         text = _read_text(file)
         if text is None:
             continue
+        file_policy = policy_for(file)  # found for every file read, as a broken policy must be reported
+        if "unitgate" not in text:  # no `# unitgate:` comment can be in it (most files of a large run)
+            by_file[file] = []
+            continue
         suppressions, broken = suppress.parse(file, text)
         by_file[file] = suppressions
-        file_policy = policy_for(file).for_unit("")
-        findings += [f for f in broken if not file_policy.ignores(f.rule, None)]
+        if broken:
+            findings += [f for f in broken if not file_policy.for_unit("").ignores(f.rule, None)]
     applied = suppress.apply(findings, by_file, sources_of)
     # An unused suppression is reported only where every finding it could match was computed: in a
     # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
-    owned = set(paths) | {a.fragment for a in analyses if a.fragment}
+    owned = set(paths) | set(fragments)
     unused = [
         suppress.unused_finding(s)
         for s in applied.unused
@@ -200,7 +237,7 @@ def check(
         baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
         final = list(baselined.kept)
     if grouped:
-        final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
+        final = group_missing(final, dropins_of)
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
@@ -247,7 +284,11 @@ def run(ns: argparse.Namespace) -> int:
     try:
         baseline = load_baseline(ns.baseline, ns.update_baseline)
         result = check(
-            ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color(), baseline=baseline
+            ns.paths,
+            policy_file=ns.policy,
+            color=fmt == "text" and use_color(),
+            baseline=baseline,
+            keep=False,  # the report needs findings only: stream (gate/batch.py)
         )
     except PolicyError as exc:
         print(f"unitgate: policy error: {exc}", file=sys.stderr)
