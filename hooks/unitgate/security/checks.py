@@ -1240,4 +1240,3 @@ CHECKS: tuple[Check, ...] = (
 )
 
 BY_JSON_FIELD: dict[str, Check] = {c.json_field: c for c in CHECKS}
-TOTAL_WEIGHT = sum(c.weight for c in CHECKS)
