@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from unitgate import __version__
+from unitgate.security.releases import DEFAULT_MODEL, MODELS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")
@@ -35,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print systemd-analyze's security table for each unit, with the line that decided each row",
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help=f"the systemd release whose rules score the units: {', '.join(MODELS)} (default: %(default)s)",
+    )
     explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
 
     check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")

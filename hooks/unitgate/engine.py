@@ -16,6 +16,7 @@ from unitgate.parse import dropins, unitname
 from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
 from unitgate.security import settings
 from unitgate.security.info import build_info
+from unitgate.security.releases import DEFAULT_MODEL, MODELS, SYSTEMD_252, Release, release
 from unitgate.security.score import rating_for, score
 from unitgate.security.words import UnitContext
 
@@ -38,30 +39,36 @@ class Target:
     search: dropins.SearchPath
     unit: str
     given: str
+    release: Release = SYSTEMD_252
 
 
-def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
+__all__ = ["MODELS", "analyze_paths", "plan", "run_job"]
+
+
+def analyze_paths(paths: Sequence[str], model: str = DEFAULT_MODEL) -> list[UnitAnalysis]:
     """Resolve each path to the unit(s) it affects and analyse each unit once.
 
     A unit file analyses that unit; a drop-in (`foo.service.d/x.conf`, `service.d/x.conf`) analyses
     every unit it reaches in the repository, with all their drop-ins; a quadlet `.container` (or its
-    drop-in) analyses the container. Each result's `path` is the path as given.
+    drop-in) analyses the container. Each result's `path` is the path as given. `model` names the
+    systemd release whose rules apply (one of `MODELS`; ValueError for another name).
     """
-    return [run_job(job) for job in plan(paths)]
+    return [run_job(job) for job in plan(paths, model)]
 
 
 Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that needed no loading
 
 
-def plan(paths: Sequence[str]) -> list[Job]:
+def plan(paths: Sequence[str], model: str = DEFAULT_MODEL) -> list[Job]:
     """The units the paths affect, each once, in the order the paths name them."""
+    rel = release(model)
     jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
         if is_quadlet(path):
             jobs += _quadlets(path, seen)
             continue
-        targets, problem = resolve(path)
+        targets, problem = resolve(path, rel)
         if problem is not None:
             jobs.append(problem)
             continue
@@ -149,7 +156,7 @@ def is_quadlet(path: str) -> bool:
     return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
 
 
-def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
+def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
     if not os.path.lexists(path):
@@ -160,17 +167,17 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     if name.endswith(".conf") and parent.endswith(".d"):
         stem = os.path.basename(parent)[:-2]
         sp = dropins.search_path_for(os.path.dirname(parent))
-        units = dropins.units_reached_by_dropin(sp, stem)
+        units = dropins.units_reached_by_dropin(sp, stem, rel.template_instance)
         if not units:
             message = f"no unit in the repository that this drop-in applies to ('{stem}')"
             return [], _problem(path, stem, LoadState.NOT_FOUND, message, NOT_FOUND)
-        return [Target(sp, u, path) for u in units], None
+        return [Target(sp, u, path, rel) for u in units], None
     if not unitname.is_valid(name):
         message = f"'{name}' is not a valid unit file name (expected e.g. foo.service, foo@.service)"
         return [], _problem(path, name, LoadState.ERROR, message, BAD_NAME)
     sp = dropins.search_path_for(parent)
-    unit = dropins.resolve_alias(sp, dropins.analysed_name(name))
-    return [Target(sp, unit, path)], None
+    unit = dropins.resolve_alias(sp, dropins.analysed_name(name, rel.template_instance))
+    return [Target(sp, unit, path, rel)], None
 
 
 def read_file(path: str) -> bytes | Diagnostic:
@@ -214,6 +221,7 @@ def load_unit(target: Target) -> UnitAnalysis:
             sources=sources,
             state=state,
             diagnostics=tuple(diags),
+            model=target.release.name,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -238,7 +246,7 @@ def load_unit(target: Target) -> UnitAnalysis:
     files = [entry.path, *dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))]
     shown = tuple(_display(p, target.given, given_abs) for p in files)
     ctx = UnitContext(unit, entry.path, sp.scope)
-    state = settings.new_state(unit_type, sp.scope)
+    state = settings.new_state(unit_type, sp.scope, target.release)
     applied: list[Assignment] = []
     section_lines: dict[tuple[str, str], int] = {}
 
@@ -294,10 +302,12 @@ def load_unit(target: Target) -> UnitAnalysis:
             )
 
     header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
-    if unit_type == "service":
-        refusal = settings.verify_service(state, Location(shown[0], header))
-    else:
-        refusal = settings.verify_other(unit_type, applied, Location(shown[0], header))
+    where = Location(shown[0], header)
+    refusal = settings.verify_contexts(state, where)  # unit_verify_contexts() runs before the type's own
+    if refusal is None and unit_type == "service":
+        refusal = settings.verify_service(state, where)
+    elif refusal is None:
+        refusal = settings.verify_other(unit_type, applied, where)
     if refusal is not None:
         diags.append(refusal)
         return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)

@@ -26,7 +26,7 @@ def run(ns: argparse.Namespace) -> int:
     out = sys.stdout.write
     # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
     out("[" if json_out else "")
-    for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, plan(ns.paths))):
+    for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, plan(ns.paths, ns.scoring))):
         out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
         if diagnostics and not json_out:
             print(diagnostics, file=sys.stderr)
@@ -153,6 +153,8 @@ def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
     if r.model != "systemd-252":
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
+    if r.model.startswith("systemd-"):
+        text += f"  scoring model: {r.model}\n"
     w = r.wrapper
     if w is not None and w.exposure is not None:
         text += (

@@ -292,8 +292,10 @@ def dropin_files(dirs: list[str]) -> list[str]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
-    """Unit names (templates analysed as instance "i") whose drop-in search includes `stem.d`."""
+def units_reached_by_dropin(
+    sp: SearchPath, dropin_dir_stem: str, instance: str = unitname.DEFAULT_INSTANCE
+) -> list[str]:
+    """Unit names (templates analysed as `instance`) whose drop-in search includes `stem.d`."""
     names = name_map(sp)
     if dropin_dir_stem in unitname.UNIT_TYPES:
         candidates = [n for n in names if unitname.split_type(n)[1] == dropin_dir_stem]
@@ -303,7 +305,7 @@ def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
             candidates.append(dropin_dir_stem)
     out: list[str] = []
     for cand in candidates:
-        unit = analysed_name(cand)
+        unit = analysed_name(cand, instance)
         real = resolve_alias(sp, unit)
         if real in out or fragment_of(sp, real) is None:
             continue
@@ -316,8 +318,9 @@ def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
     return out
 
 
-def analysed_name(name: str) -> str:
-    """Templates are analysed as an instance, like systemd-analyze does offline."""
+def analysed_name(name: str, instance: str = unitname.DEFAULT_INSTANCE) -> str:
+    """Templates are analysed as an instance, like systemd-analyze does offline ("i" until 256,
+    "test_instance" since 257)."""
     if unitname.kind(name) == "template":
-        return unitname.with_instance(name, unitname.DEFAULT_INSTANCE)
+        return unitname.with_instance(name, instance)
     return name

@@ -214,6 +214,8 @@ def _exec_fields(state: UnitState, unit: str, origins: dict[str, Location]) -> d
     }
     for attr in _COPIED_EXEC_FIELDS:
         fields[attr] = implied.get(attr, getattr(state, attr))
+    if state.private_mounts is None:  # unset: a tristate since 254, which the analyzer reads as true
+        fields["private_mounts"] = state.release.has("private_mounts_tristate")
     return fields
 
 
@@ -262,8 +264,10 @@ def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devi
             if state.protect_clock:
                 device_allow.insert(0, "char-rtc:r")
                 origins.setdefault("device_allow", origins["protect_clock"])
-            if any(state.load_credentials.values()) or any(state.set_credentials.values()):
-                device_allow.insert(0, "/dev/tpmrm0:rw")
+            encrypted = any(state.load_credentials.values()) or any(state.set_credentials.values())
+            if encrypted and not state.release.has("credential_no_tpm_device"):
+                tpm = "char-tpm:rw" if state.release.has("credential_tpm_by_major") else "/dev/tpmrm0:rw"
+                device_allow.insert(0, tpm)
     allow = state.ip_address_allow
     return {
         "delegate": state.delegate,

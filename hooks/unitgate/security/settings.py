@@ -45,11 +45,25 @@ from unitgate.security.directives.ip_devices import (
     ip_prefixes,
 )
 from unitgate.security.directives.isolation import address_families, restrict_namespaces
-from unitgate.security.directives.refusals import verify_other, verify_service
+from unitgate.security.directives.modes import (
+    modes,
+    namespace_list,
+    private_mounts,
+    private_pids,
+    protect_hostname,
+)
+from unitgate.security.directives.refusals import (
+    NAMESPACE_DIRECTIVES,
+    verify_contexts,
+    verify_other,
+    verify_service,
+)
 from unitgate.security.directives.seccomp import SECCOMP_ERROR_NUMBER_KILL, syscall_archs, syscall_filter
 from unitgate.security.directives.state import (
     BAD_VALUE,
     FATAL_VALUE,
+    NEWER_KEY,
+    NEWER_VALUE,
     NOTICE,
     OK,
     UNKNOWN_KEY,
@@ -58,6 +72,7 @@ from unitgate.security.directives.state import (
     UnitState,
     parse_boolean,
 )
+from unitgate.security.releases import ADDED_IN, DIRECTIVE_FEATURES, SYSTEMD_252, Release
 from unitgate.security.words import UnitContext
 
 __all__ = [
@@ -66,6 +81,8 @@ __all__ = [
     "EXEC_SECTIONS",
     "FATAL_VALUE",
     "KILL_MODES",
+    "NEWER_KEY",
+    "NEWER_VALUE",
     "NOBODY",
     "NOTICE",
     "OK",
@@ -84,6 +101,7 @@ __all__ = [
     "new_state",
     "parse_boolean",
     "valid_user_name_relaxed",
+    "verify_contexts",
     "verify_other",
     "verify_service",
 ]
@@ -157,6 +175,13 @@ _HANDLERS: dict[str, Handler] = {
     "PAMName": set_string("pam_name"),
     **{k: exec_lines(None) for k in _OTHER_EXEC},
     "KillMode": set_string("kill_mode", KILL_MODES),
+    "PrivateMounts": private_mounts,
+    "PrivateTmp": modes("private_tmp"),
+    "PrivateUsers": modes("private_users"),
+    "ProtectControlGroups": modes("protect_control_groups"),
+    "ProtectHostname": protect_hostname,
+    "PrivatePIDs": private_pids,
+    **dict.fromkeys(NAMESPACE_DIRECTIVES, namespace_list),
 }
 _SERVICE_HANDLERS: dict[str, Handler] = {
     "NotifyAccess": enum_of("notify_access", names.ENUMS["NotifyAccess"]),
@@ -187,6 +212,16 @@ def handler_for(section: str, key: str) -> Handler | None:
 def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """Apply one assignment as systemd's parser for its directive would."""
     spec = keys.KEYS.get(f"{a.section}.{a.key}")
+    feature = DIRECTIVE_FEATURES.get(a.key) if a.section in EXEC_SECTIONS else None
+    if spec is None and feature is not None:
+        if state.release.has(feature):
+            spec = ("", "0")
+        else:
+            message = (
+                f"{a.key}= is not known to systemd {state.release.version} (added in {ADDED_IN[feature]}); "
+                "the line has no effect on this release"
+            )
+            return Outcome((Diagnostic(a.location, message, Severity.WARNING, NEWER_KEY),), ignored=True)
     if spec is None:
         if a.key.startswith("X-"):
             return OK
@@ -200,11 +235,12 @@ def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     return OK
 
 
-def new_state(unit_type: str, scope: str) -> UnitState:
+def new_state(unit_type: str, scope: str, release: Release = SYSTEMD_252) -> UnitState:
     """Defaults before any file is applied (services: KeyringMode=private; user units: inherit)."""
     keyring = "inherit" if scope == "user" else ("private" if unit_type == "service" else "shared")
     return UnitState(
         unit_type=unit_type,
+        release=release,
         keyring_mode=keyring,
         notify_access="none" if unit_type == "service" else None,
     )

@@ -111,7 +111,11 @@ def root_path(attr: str | None) -> Handler:
 def working_directory(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """A "-" prefix turns every error into a warning; "~" (the home directory) is always fine."""
     value, ignore = (a.value[1:], True) if a.value.startswith("-") else (a.value, False)
-    if not value or value == "~":
+    if not a.value or value == "~":
+        state.working_directory, state.working_directory_home = None, value == "~"
+        state.touch("working_directory", a.location)
+        return OK
+    if not value:
         return OK
     try:
         path = ctx.expand(value)
@@ -119,6 +123,8 @@ def working_directory(state: UnitState, a: Assignment, ctx: UnitContext) -> Outc
         return reject(a, str(exc), ignore)
     problem = path_problem(path)
     if problem is None:
+        state.working_directory, state.working_directory_home = re.sub(r"/+", "/", path), False
+        state.touch("working_directory", a.location)
         return OK
     return reject(a, problem, ignore)
 

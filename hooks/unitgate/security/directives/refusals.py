@@ -76,9 +76,119 @@ def verify_service(state: UnitState, where: Location) -> Diagnostic | None:
     elif state.service_type == "dbus" and not state.bus_name:
         where = state.origins.get("service_type", where)
         message = "Type=dbus needs BusName="
-    elif state.pam_name and state.kill_mode not in ("control-group", "mixed"):
+    elif _pam_kill_mode_refused(state) and not state.release.has("private_pids"):
         where = state.origins.get("kill_mode", where)
         message = "PAMName= needs KillMode=control-group or mixed"
     if message is None:
         return None
+    return Diagnostic(where, f"{message}; systemd refuses to load the unit", Severity.ERROR, FATAL_VALUE)
+
+
+def _pam_kill_mode_refused(state: UnitState) -> bool:
+    return bool(state.pam_name) and state.kill_mode not in ("control-group", "mixed")
+
+
+_EXEC_TYPES = frozenset({"service", "socket", "mount", "swap"})
+_API_VFS = ("/proc", "/sys", "/dev")
+
+
+def _below_api_vfs(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in _API_VFS)
+
+
+def needs_mount_namespace(state: UnitState) -> bool:
+    """exec_needs_mount_namespace() on the patched context (DynamicUser= implies ProtectSystem=strict)."""
+    lists = state.namespace_lists
+    private_mounts = state.private_mounts
+    if private_mounts is None and not state.release.has("private_mounts_tristate"):
+        private_mounts = False
+    network = state.private_network or lists.get("NetworkNamespacePath", False)
+    api_vfs = lists.get("MountAPIVFS")
+    rooted = bool(state.root_directory or state.root_image)
+    dirs = ("StateDirectory", "CacheDirectory", "LogsDirectory")
+    return (
+        bool(state.root_image)
+        or state.mount_images
+        or any(lists.get(k, False) for k in _NAMESPACE_LISTS)
+        or state.dynamic_user
+        or state.private_tmp
+        or state.private_devices
+        or private_mounts is True
+        or (private_mounts is None and network)
+        or state.protect_system != "no"
+        or state.protect_home != "no"
+        or state.protect_kernel_tunables
+        or state.protect_kernel_modules
+        or state.protect_kernel_logs
+        or state.protect_control_groups
+        or state.protect_proc != "default"
+        or state.proc_subset != "all"
+        or lists.get("PrivateIPC", False)
+        or lists.get("IPCNamespacePath", False)
+        or state.private_pids
+        or (bool(state.root_directory) and (api_vfs if api_vfs is not None else rooted))
+        or (bool(state.root_directory) and any(lists.get(k, False) for k in (*dirs, "RuntimeDirectory")))
+    )
+
+
+# Lists that need a mount namespace as soon as they hold an entry.
+_NAMESPACE_LISTS = (
+    "ReadWritePaths",
+    "ReadOnlyPaths",
+    "InaccessiblePaths",
+    "ExecPaths",
+    "NoExecPaths",
+    "BindPaths",
+    "BindReadOnlyPaths",
+    "TemporaryFileSystem",
+    "ExtensionImages",
+    "ExtensionDirectories",
+    "MountFlags",
+)
+# Every directive whose presence the mount-namespace rule above reads.
+NAMESPACE_DIRECTIVES = (
+    *_NAMESPACE_LISTS,
+    "NetworkNamespacePath",
+    "MountAPIVFS",
+    "PrivateIPC",
+    "IPCNamespacePath",
+    "StateDirectory",
+    "CacheDirectory",
+    "LogsDirectory",
+    "RuntimeDirectory",
+)
+
+
+def verify_contexts(state: UnitState, where: Location) -> Diagnostic | None:
+    """unit_verify_contexts(): refusals of units with an exec context, per release (256+)."""
+    if state.unit_type not in _EXEC_TYPES:
+        return None
+    r = state.release
+    message, field = None, ""
+    if r.has("dynamic_user_home_refused") and state.dynamic_user and state.working_directory_home:
+        message, field = "WorkingDirectory=~ is not allowed with DynamicUser=yes", "working_directory"
+    elif (
+        r.has("working_directory_api_vfs_refused")
+        and state.working_directory is not None
+        and _below_api_vfs(state.working_directory)
+        and needs_mount_namespace(state)
+    ):
+        message = "WorkingDirectory= may not be below /proc, /sys or /dev when the unit has a mount namespace"
+        field = "working_directory"
+    elif r.has("private_pids") and state.private_pids and state.unit_type != "service":
+        message, field = "PrivatePIDs= is only supported for services", "private_pids"
+    elif (
+        r.has("private_users_managed")
+        and state.private_users_managed
+        and (state.user or state.dynamic_user or state.group or state.pam_name)
+    ):
+        message = "PrivateUsers=managed may not be used with User=, DynamicUser=, Group= or PAMName="
+        field = "private_users"
+    elif r.has("private_pids_pam_refused") and state.private_pids and state.pam_name:
+        message, field = "PAMName= is not supported with PrivatePIDs=", "private_pids"
+    elif r.has("private_pids") and _pam_kill_mode_refused(state):
+        message, field = "PAMName= needs KillMode=control-group or mixed", "kill_mode"
+    if message is None:
+        return None
+    where = state.origins.get(field, where)
     return Diagnostic(where, f"{message}; systemd refuses to load the unit", Severity.ERROR, FATAL_VALUE)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.security import names
+from unitgate.security.releases import SYSTEMD_252, Release
 from unitgate.security.words import UnitContext
 
 # Diagnostic codes (the gate maps them to rule ids).
@@ -15,6 +16,10 @@ UNKNOWN_KEY = "UG-KEY-UNKNOWN"
 BAD_VALUE = "UG-VALUE-IGNORED"
 FATAL_VALUE = "UG-VALUE-FATAL"
 NOTICE = "UG-VALUE-NOTICE"
+# A value the scoring model's release ignores but a later release accepts (a protection that is off).
+NEWER_VALUE = "UG-VALUE-NEWER-RELEASE"
+# A directive the scoring model's release does not know but a later release does.
+NEWER_KEY = "UG-KEY-NEWER-RELEASE"
 
 
 @dataclass
@@ -25,6 +30,7 @@ class UnitState:
     """
 
     unit_type: str
+    release: Release = SYSTEMD_252
     default_dependencies: bool = True
     user: str | None = None
     group: str | None = None
@@ -32,10 +38,16 @@ class UnitState:
     dynamic_user: bool = False
     remove_ipc: bool = False
     private_devices: bool = False
-    private_mounts: bool = False
+    private_mounts: bool | None = None  # None: unset (a tristate since 254)
     private_network: bool = False
     private_tmp: bool = False
     private_users: bool = False
+    private_users_managed: bool = False
+    private_pids: bool = False
+    working_directory: str | None = None
+    working_directory_home: bool = False
+    # Directives that give the unit a mount namespace when non-empty (ReadWritePaths=, BindPaths=...).
+    namespace_lists: dict[str, bool] = field(default_factory=dict)
     protect_control_groups: bool = False
     protect_kernel_modules: bool = False
     protect_kernel_tunables: bool = False

@@ -1,0 +1,112 @@
+"""Scoring models: which systemd release's rules the engine applies, as data.
+
+A model names a systemd release. The check table, weights and formula are the same for every model;
+what differs is how each release reads a unit (values a directive accepts, what a setting implies,
+which combinations refuse to load, which syscalls a group holds). Each such difference is one row of
+`ADDED_IN` (the first release with the behaviour); the parsers ask `release.has(feature)` and stay
+one copy for every release.
+
+systemd 262's `CapabilityBoundingSet=~X` starts from the capabilities the analysing host's kernel
+knows. The `systemd-262` model pins that to a kernel that knows capabilities 0..40 (Linux 5.9 and
+later: CAP_CHECKPOINT_RESTORE is the last one), which is what every supported distribution runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The first release with each behaviour the parsers and checks consult.
+ADDED_IN: dict[str, int] = {
+    # PrivateMounts= became a tristate; offline analysis counts unset (and empty) as private.
+    "private_mounts_tristate": 254,
+    # Encrypted credentials add `char-tpm:rw` (252/253: `/dev/tpmrm0:rw`) to the device list.
+    "credential_tpm_by_major": 254,
+    # Split-/usr dropped: /lib/systemd/system is read as /usr/lib/systemd/system.
+    "merged_usr": 255,
+    # DynamicUser= with WorkingDirectory=~ refuses to load.
+    "dynamic_user_home_refused": 256,
+    # PrivateTmp=connected|disconnected; DynamicUser= implies disconnected.
+    "private_tmp_modes": 257,
+    # PrivateUsers=self|identity.
+    "private_users_modes": 257,
+    # ProtectControlGroups=private|strict.
+    "protect_control_groups_modes": 257,
+    # WorkingDirectory= below /proc, /sys or /dev refuses when the unit gets a mount namespace.
+    "working_directory_api_vfs_refused": 257,
+    # Templates are analysed as instance "test_instance" (before: "i").
+    "template_instance_test_instance": 257,
+    # PrivatePIDs= (a known directive; on a unit that is not a service it refuses to load).
+    "private_pids": 257,
+    # PAMName= with PrivatePIDs= refuses to load (seen in 262; the first release is unverified).
+    "private_pids_pam_refused": 262,
+    # PrivateUsers=full.
+    "private_users_full": 258,
+    # ProtectHostname=private[:NAME].
+    "protect_hostname_private": 258,
+    # Encrypted credentials no longer add a TPM device.
+    "credential_no_tpm_device": 258,
+    # PrivateUsers=managed (with User=, Group=, DynamicUser= or PAMName=: refuses to load).
+    "private_users_managed": 260,
+    # An unknown address family drops the rest of a RestrictAddressFamilies= line.
+    "address_family_unknown_stops": 262,
+    # `CapabilityBoundingSet=~X` starts from the kernel's capabilities; `~` then a positive list merges.
+    "capability_invert_from_kernel": 262,
+}
+
+# Values a directive accepts only from some release on: (directive, value) -> feature.
+VALUE_FEATURES: dict[tuple[str, str], str] = {
+    ("PrivateTmp", "connected"): "private_tmp_modes",
+    ("PrivateTmp", "disconnected"): "private_tmp_modes",
+    ("PrivateUsers", "self"): "private_users_modes",
+    ("PrivateUsers", "identity"): "private_users_modes",
+    ("PrivateUsers", "full"): "private_users_full",
+    ("PrivateUsers", "managed"): "private_users_managed",
+    ("ProtectControlGroups", "private"): "protect_control_groups_modes",
+    ("ProtectControlGroups", "strict"): "protect_control_groups_modes",
+    ("ProtectHostname", "private"): "protect_hostname_private",
+}
+# Directives a release does not know at all: directive -> feature that added it.
+DIRECTIVE_FEATURES: dict[str, str] = {
+    "PrivatePIDs": "private_pids",
+}
+
+# The highest capability number the pinned kernel knows (CAP_CHECKPOINT_RESTORE, Linux 5.9+).
+PINNED_KERNEL_CAP_LAST = 40
+
+
+@dataclass(frozen=True)
+class Release:
+    """One scoring model: a systemd release and the behaviours it has."""
+
+    name: str  # "systemd-257"
+    version: int
+
+    def has(self, feature: str) -> bool:
+        return self.version >= ADDED_IN[feature]
+
+    @property
+    def template_instance(self) -> str:
+        """The instance a template is analysed as (`foo@.service` -> `foo@i.service`)."""
+        return "test_instance" if self.has("template_instance_test_instance") else "i"
+
+
+SYSTEMD_252 = Release("systemd-252", 252)
+SYSTEMD_255 = Release("systemd-255", 255)
+SYSTEMD_257 = Release("systemd-257", 257)
+SYSTEMD_262 = Release("systemd-262", 262)
+RELEASES: tuple[Release, ...] = (SYSTEMD_252, SYSTEMD_255, SYSTEMD_257, SYSTEMD_262)
+MODELS: tuple[str, ...] = tuple(r.name for r in RELEASES)
+DEFAULT_MODEL = SYSTEMD_252.name
+_BY_NAME = {r.name: r for r in RELEASES}
+
+
+def release(model: str) -> Release:
+    """The release a model name stands for; ValueError names the models there are."""
+    try:
+        return _BY_NAME[model]
+    except KeyError:
+        raise ValueError(f"unknown scoring model '{model}' (models: {', '.join(MODELS)})") from None
+
+
+def added_in(feature: str) -> int:
+    return ADDED_IN[feature]
