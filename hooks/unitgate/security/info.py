@@ -13,6 +13,7 @@ from typing import Any
 from unitgate.model import Location
 from unitgate.parse import unitname
 from unitgate.security import names, syscalls
+from unitgate.security.releases import SYSTEMD_252, Release
 from unitgate.security.settings import UnitState
 
 _CAP = names.CAPABILITIES
@@ -26,6 +27,7 @@ class SecurityInfo:
 
     unit: str = field(compare=False)  # no check reads it: units with equal settings share one score
     unit_type: str
+    release: Release = SYSTEMD_252  # the scoring model: how the analyzer of that release prints rows
     default_dependencies: bool = True
     user: str | None = None
     supplementary_groups: tuple[str, ...] = ()
@@ -160,6 +162,7 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
     return SecurityInfo(
         unit=unit,
         unit_type=state.unit_type,
+        release=state.release,
         default_dependencies=state.default_dependencies,
         origins=origins,
         **fields,

@@ -49,6 +49,10 @@ ADDED_IN: dict[str, int] = {
     "private_users_managed": 260,
     # An unknown address family drops the rest of a RestrictAddressFamilies= line.
     "address_family_unknown_stops": 262,
+    # The printed table puts rows without a description first (a consistent comparator in
+    # format-table.c; 257 still compared cells of different types by insertion order). First release
+    # unverified between 258 and 262.
+    "table_empty_cells_first": 262,
     # `CapabilityBoundingSet=~X` starts from the kernel's capabilities; `~` then a positive list merges.
     "capability_invert_from_kernel": 262,
 }

@@ -27,6 +27,9 @@ def address_families(state: UnitState, a: Assignment, ctx: UnitContext) -> Outco
     diags: list[Diagnostic] = []
     for word in words:
         af = names.ADDRESS_FAMILIES.get(word.upper()) if word.isascii() else None
+        if af is None and state.release.has("address_family_unknown_stops"):
+            diags += warn(a, f"unknown address family '{word}', rest of the line ignored").diagnostics
+            break
         if af is None:
             diags += warn(a, f"unknown address family '{word}', ignored").diagnostics
         elif (not invert) == state.address_families_allow_list:
