@@ -402,16 +402,12 @@ class Directive:
 
 BOOL_KEYS = (
     "NoNewPrivileges",
-    "PrivateTmp",
     "PrivateDevices",
     "PrivateNetwork",
-    "PrivateUsers",
-    "ProtectControlGroups",
     "ProtectKernelModules",
     "ProtectKernelTunables",
     "ProtectKernelLogs",
     "ProtectClock",
-    "ProtectHostname",
     "LockPersonality",
     "MemoryDenyWriteExecute",
     "RestrictRealtime",
@@ -419,8 +415,38 @@ BOOL_KEYS = (
     "RemoveIPC",
 )
 
+
+def mode(*words: str) -> Gen:
+    """A boolean most of the time, else one of the mode words later releases added (or a bad one)."""
+
+    def gen(rng: random.Random) -> str:
+        return boolean(rng) if rng.random() < 0.55 else _case_noise(rng, rng.choice(words))
+
+    return gen
+
+
+# Values added after 252 (and near misses): each release accepts a different subset.
+MODE_KEYS = (
+    ("PrivateTmp", ("connected", "disconnected", "bogus")),
+    ("PrivateUsers", ("self", "identity", "full", "managed", "bogus")),
+    ("ProtectControlGroups", ("private", "strict", "bogus")),
+    (
+        "ProtectHostname",
+        ("private", "private:foo", "private:%N", "yes:foo", "no:foo", "private:-bad", "private:", "priv"),
+    ),
+)
+WORKING_DIRECTORIES = ("~", "-~", "/proc/self", "/sys", "/dev/shm", "-/proc/x", "/srv", "/devices", "", "-")
+
+
 DIRECTIVES: tuple[Directive, ...] = (
     *(Directive(2.0, k, boolean) for k in BOOL_KEYS),
+    *(Directive(2.0, k, mode(*words)) for k, words in MODE_KEYS),
+    Directive(1.2, "WorkingDirectory", one_of(*WORKING_DIRECTORIES)),
+    Directive(0.6, "PrivatePIDs", boolean),
+    Directive(0.5, "PAMName", one_of("login", "", "other")),
+    Directive(0.7, "KillMode", one_of("control-group", "mixed", "process", "none", "")),
+    Directive(0.8, "ReadWritePaths", one_of("/var/lib/foo", "", "-/srv/x")),
+    Directive(0.4, "SetCredentialEncrypted", one_of("foo:Zm9v", "")),
     Directive(1.5, "PrivateMounts", lambda r: boolean(r) if r.random() < 0.85 else ""),
     Directive(3.0, "User", user),
     Directive(2.0, "DynamicUser", dynamic_user),
@@ -666,6 +692,11 @@ def _refusal(rng: random.Random, base: list[Section]) -> tuple[str, bytes | None
             "Type=dbus",
             "two ExecStart",
             "ExecStart reset",
+            "DynamicUser with WorkingDirectory=~",
+            "WorkingDirectory under /proc",
+            "PrivateUsers=managed with User=",
+            "PAMName= with KillMode=process",
+            "PrivatePIDs= with PAMName=",
         )
     )
     if kind == "no ExecStart":
@@ -682,10 +713,21 @@ def _refusal(rng: random.Random, base: list[Section]) -> tuple[str, bytes | None
         service.assignments.append(("ExecStart", "/bin/false"))
     elif kind == "ExecStart reset":
         service.assignments.append(("ExecStart", ""))
+    elif kind in _COMBINED_REFUSALS:  # refused by some releases only
+        service.assignments += _COMBINED_REFUSALS[kind]
     else:
         key, value = kind.split("=", 1)
         service.assignments.insert(rng.randint(0, len(service.assignments)), (key, value))
     return f"refusal: {kind}", None
+
+
+_COMBINED_REFUSALS = {
+    "DynamicUser with WorkingDirectory=~": [("DynamicUser", "yes"), ("WorkingDirectory", "~")],
+    "WorkingDirectory under /proc": [("WorkingDirectory", "/proc/1"), ("ProtectSystem", "full")],
+    "PrivateUsers=managed with User=": [("PrivateUsers", "managed"), ("User", "daemon")],
+    "PAMName= with KillMode=process": [("PAMName", "login"), ("KillMode", "process")],
+    "PrivatePIDs= with PAMName=": [("PrivatePIDs", "yes"), ("PAMName", "login")],
+}
 
 
 def _dropin_extras(rng: random.Random, sections: list[Section]) -> None:

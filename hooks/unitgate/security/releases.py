@@ -21,6 +21,9 @@ ADDED_IN: dict[str, int] = {
     "private_mounts_tristate": 254,
     # Encrypted credentials add `char-tpm:rw` (252/253: `/dev/tpmrm0:rw`) to the device list.
     "credential_tpm_by_major": 254,
+    # Capability lists: numbers only up to 62 (CAP_LIMIT), and a syntax error drops the whole line
+    # (252 kept the words before it). Seen in 255; the first release is unverified (253/254).
+    "capability_limit_62": 255,
     # Split-/usr dropped: /lib/systemd/system is read as /usr/lib/systemd/system.
     "merged_usr": 255,
     # DynamicUser= with WorkingDirectory=~ refuses to load.
@@ -35,10 +38,17 @@ ADDED_IN: dict[str, int] = {
     "working_directory_api_vfs_refused": 257,
     # Templates are analysed as instance "test_instance" (before: "i").
     "template_instance_test_instance": 257,
-    # PrivatePIDs= (a known directive; on a unit that is not a service it refuses to load).
+    # Type=oneshot may have RestartForceExitStatus= (the refusal is gone; seen in 257, 256 unverified).
+    "oneshot_restart_force_status": 257,
+    # PrivatePIDs= (a known directive; refused with Type=forking, and on a unit that is not a service).
     "private_pids": 257,
     # PAMName= with PrivatePIDs= refuses to load (seen in 262; the first release is unverified).
     "private_pids_pam_refused": 262,
+    # The mount-namespace test (for the WorkingDirectory= refusal) counts any PrivateTmp= but `no`
+    # (257: only `disconnected`) and asks the kernel about cgroup namespaces (257: never without exec
+    # parameters, so `private` counts as no). Seen in 262; the first release is unverified.
+    "private_tmp_any_mode_namespaces": 262,
+    "cgroup_namespace_from_kernel": 262,
     # PrivateUsers=full.
     "private_users_full": 258,
     # ProtectHostname=private[:NAME].

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from unitgate.model import Assignment, Diagnostic, Severity
 from unitgate.security import keys, names
-from unitgate.security.directives.capabilities import capabilities, capability_mask
+from unitgate.security.directives.capabilities import capabilities, capability_mask, initial_bounding_set
 from unitgate.security.directives.commands import exec_lines
 from unitgate.security.directives.flags import (
     KILL_MODES,
@@ -150,8 +150,8 @@ _HANDLERS: dict[str, Handler] = {
     "SmackProcessLabel": security_label,
     "MountImages": mount_images,
     "UMask": umask,
-    "CapabilityBoundingSet": capabilities("capability_bounding_set", names.CAP_ALL),
-    "AmbientCapabilities": capabilities("ambient_capabilities", 0),
+    "CapabilityBoundingSet": capabilities("capability_bounding_set"),
+    "AmbientCapabilities": capabilities("ambient_capabilities"),
     "SystemCallFilter": syscall_filter,
     "SystemCallArchitectures": syscall_archs,
     "RestrictAddressFamilies": address_families,
@@ -241,6 +241,7 @@ def new_state(unit_type: str, scope: str, release: Release = SYSTEMD_252) -> Uni
     return UnitState(
         unit_type=unit_type,
         release=release,
+        capability_bounding_set=initial_bounding_set(release),
         keyring_mode=keyring,
         notify_access="none" if unit_type == "service" else None,
     )

@@ -66,9 +66,11 @@ def modes(attr: str) -> Handler:
         b = parse_boolean(a.value)
         if b is None and not _known_word(state.release, a.key, a.value):
             return _unknown(state, a, a.value)
-        setattr(state, attr, b is not False and a.value != "no")
+        word = a.value if b is None else ("yes" if b else "no")
+        setattr(state, attr, word != "no")
+        state.modes[attr] = word
         if attr == "private_users":
-            state.private_users_managed = a.value == "managed"
+            state.private_users_managed = word == "managed"
         state.touch(attr, a.location)
         return OK
 

@@ -67,7 +67,7 @@ def verify_service(state: UnitState, where: Location) -> Diagnostic | None:
     elif oneshot and state.restart in ("always", "on-success"):
         where = state.origins.get("restart", where)
         message = "Restart=always/on-success is not allowed for Type=oneshot services"
-    elif oneshot and state.restart_force_status:
+    elif oneshot and state.restart_force_status and not state.release.has("oneshot_restart_force_status"):
         where = state.origins.get("restart_force_status", where)
         message = "RestartForceExitStatus= is not allowed for Type=oneshot services"
     elif oneshot and state.exit_type_cgroup:
@@ -76,6 +76,9 @@ def verify_service(state: UnitState, where: Location) -> Diagnostic | None:
     elif state.service_type == "dbus" and not state.bus_name:
         where = state.origins.get("service_type", where)
         message = "Type=dbus needs BusName="
+    elif state.service_type == "forking" and state.private_pids and state.release.has("private_pids"):
+        where = state.origins.get("private_pids", where)
+        message = "Type=forking does not support PrivatePIDs=yes"
     elif _pam_kill_mode_refused(state) and not state.release.has("private_pids"):
         where = state.origins.get("kill_mode", where)
         message = "PAMName= needs KillMode=control-group or mixed"
@@ -111,7 +114,7 @@ def needs_mount_namespace(state: UnitState) -> bool:
         or state.mount_images
         or any(lists.get(k, False) for k in _NAMESPACE_LISTS)
         or state.dynamic_user
-        or state.private_tmp
+        or _private_tmp_namespace(state)
         or state.private_devices
         or private_mounts is True
         or (private_mounts is None and network)
@@ -120,7 +123,7 @@ def needs_mount_namespace(state: UnitState) -> bool:
         or state.protect_kernel_tunables
         or state.protect_kernel_modules
         or state.protect_kernel_logs
-        or state.protect_control_groups
+        or _cgroup_mount(state)
         or state.protect_proc != "default"
         or state.proc_subset != "all"
         or lists.get("PrivateIPC", False)
@@ -129,6 +132,23 @@ def needs_mount_namespace(state: UnitState) -> bool:
         or (bool(state.root_directory) and (api_vfs if api_vfs is not None else rooted))
         or (bool(state.root_directory) and any(lists.get(k, False) for k in (*dirs, "RuntimeDirectory")))
     )
+
+
+def _private_tmp_namespace(state: UnitState) -> bool:
+    """257 checks without a runtime: only `disconnected` counts; since 258 anything but `no` does."""
+    mode = state.modes.get("private_tmp", "no")
+    if state.release.has("private_tmp_any_mode_namespaces"):
+        return mode != "no"
+    return mode == "disconnected"
+
+
+def _cgroup_mount(state: UnitState) -> bool:
+    """257 checks without exec parameters, which downgrade `private` to no (and `strict` to yes);
+    262 asks the kernel, which (pinned) supports cgroup namespaces."""
+    mode = state.modes.get("protect_control_groups", "no")
+    if state.release.has("cgroup_namespace_from_kernel"):
+        return mode != "no"
+    return mode in ("yes", "strict")
 
 
 # Lists that need a mount namespace as soon as they hold an entry.

@@ -43,6 +43,8 @@ class UnitState:
     private_tmp: bool = False
     private_users: bool = False
     private_users_managed: bool = False
+    # The mode word in effect for directives with modes ("yes" for true, "no" for false), by field.
+    modes: dict[str, str] = field(default_factory=dict)
     private_pids: bool = False
     working_directory: str | None = None
     working_directory_home: bool = False
