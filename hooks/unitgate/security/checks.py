@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from unitgate.security import names, syscalls
 from unitgate.security.info import SecurityInfo
+from unitgate.security.releases import Release
 
 MAN_BASE = "https://www.freedesktop.org/software/systemd/man/"
 NOBODY_USER_NAME = "nobody"
@@ -185,11 +186,11 @@ def system_call_architectures(c: Check, i: SecurityInfo) -> Assessment:
     return Assessment(8, "Service may execute system calls with multiple ABIs", "system_call_architectures")
 
 
-def _offender(group: str, allowed: frozenset[str], allow_list: bool) -> str | None:
+def _offender(group: str, allowed: frozenset[str], allow_list: bool, release: Release) -> str | None:
     """The first member (depth-first, table order) whose presence in the set equals allow_list."""
-    for member in syscalls.GROUPS[group]:
+    for member in release.syscall_group(group) or ():
         if member.startswith("@"):
-            found = _offender(member, allowed, allow_list)
+            found = _offender(member, allowed, allow_list, release)
             if found is not None:
                 return found
             continue
@@ -205,7 +206,7 @@ def syscall_group(c: Check, i: SecurityInfo) -> Assessment:
     group, allow = c.parameter, i.system_call_filter_allow_list
     if not allow and not i.system_call_filter:
         return Assessment(10, "Service does not filter system calls", "system_call_filter")
-    offender = _offender(group, i.system_call_filter, allow)
+    offender = _offender(group, i.system_call_filter, allow, i.release)
     kind = "allow" if allow else "deny"
     if offender is not None:
         inclusion = "is included" if allow else "is not included"

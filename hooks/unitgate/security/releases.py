@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from unitgate.security import syscall_models, syscalls
+
 # The first release with each behaviour the parsers and checks consult.
 ADDED_IN: dict[str, int] = {
     # PrivateMounts= became a tristate; offline analysis counts unset (and empty) as private.
@@ -97,6 +99,11 @@ class Release:
 
     def has(self, feature: str) -> bool:
         return self.version >= ADDED_IN[feature]
+
+    def syscall_group(self, name: str) -> tuple[str, ...] | None:
+        """A SystemCallFilter= group's members in this release (None: the release has no such group)."""
+        changed = syscall_models.GROUP_CHANGES.get(self.name, {})
+        return changed.get(name, syscalls.GROUPS.get(name))
 
     @property
     def template_instance(self) -> str:

@@ -7,6 +7,7 @@ from functools import lru_cache
 from unitgate.model import Assignment, Diagnostic
 from unitgate.security import names, syscalls
 from unitgate.security.directives.state import OK, Outcome, UnitState, safe_atoi, warn
+from unitgate.security.releases import SYSTEMD_252, Release
 from unitgate.security.words import Extract, UnitContext, WordError, split_words
 
 SECCOMP_ERROR_NUMBER_KILL = 2**31 - 2  # INT_MAX - 1: "kill" counts as an error number
@@ -28,16 +29,16 @@ def _syscall_name_and_errno(word: str) -> tuple[str, int] | None:
     return (name, found) if name else None
 
 
-@lru_cache(maxsize=1024)
-def _syscall_names(name: str) -> tuple[str, ...] | None:
+@lru_cache(maxsize=4096)
+def _syscall_names(name: str, release: Release = SYSTEMD_252) -> tuple[str, ...] | None:
     """The syscalls a filter word stands for, or None for an unknown group."""
     if name.startswith("@"):
-        members = syscalls.GROUPS.get(name)
+        members = release.syscall_group(name)
         if members is None:
             return None
         out: tuple[str, ...] = ()
         for member in members:
-            out += _syscall_names(member) or ()
+            out += _syscall_names(member, release) or ()
         return out
     if name in syscalls.NATIVE or name in syscalls.KNOWN_NON_NATIVE:
         return (syscalls.CANONICAL.get(name, name),)
@@ -54,7 +55,7 @@ def syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
         state.syscall_filter = {}
         state.syscall_allow_list = not invert
         if not invert:
-            for name in _syscall_names("@default") or []:
+            for name in _syscall_names("@default", state.release) or []:
                 state.syscall_filter[name] = -1
     try:
         words = split_words(value)
@@ -71,7 +72,7 @@ def syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
         if not invert and errno >= 0:
             diags += warn(a, f"allow-listed system calls cannot take an error number: '{word}'").diagnostics
             continue
-        members = _syscall_names(name)
+        members = _syscall_names(name, state.release)
         if members is None:
             diags += warn(a, f"unknown system call group '{name}', ignored").diagnostics
             continue
