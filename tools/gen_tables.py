@@ -876,7 +876,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="MODEL=DIR",
-        help="a newer scoring model's source tree, e.g. systemd-257=DIR (repeatable; writes syscall_models.py)",
+        help="a newer model's source tree, e.g. systemd-257=DIR (repeatable; writes syscall_models.py)",
     )
     ap.add_argument("--libseccomp-src", type=Path, help="unpacked, patched libseccomp 2.5.4 source tree")
     ap.add_argument("--out-dir", type=Path, default=OUT_DIR, help="where syscalls.py and names.py go")

@@ -132,7 +132,8 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
-    title = r.unit if r.model == "systemd-252" else f"{r.unit} (container, scoring model {r.model})"
+    systemd_model = r.model.startswith("systemd-")
+    title = r.unit if systemd_model else f"{r.unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
@@ -150,10 +151,10 @@ def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
     sources = "".join(f"  {s}\n" for s in r.sources)
     level = f"{format_tenths(r.exposure)} {r.rating} {glyph}"
     text = f"{body}\n\n{arrow} Overall exposure level for {r.unit}: {level}\n"
-    if r.model != "systemd-252":
+    if not systemd_model:
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
-    if r.model.startswith("systemd-"):
+    if systemd_model:
         text += f"  scoring model: {r.model}\n"
     w = r.wrapper
     if w is not None and w.exposure is not None:
