@@ -14,8 +14,9 @@ later: CAP_CHECKPOINT_RESTORE is the last one), which is what every supported di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from unitgate.security import syscall_models, syscalls
+from unitgate.security import keys, keys_models, syscall_models, syscalls
 
 # The first release with each behaviour the parsers and checks consult.
 ADDED_IN: dict[str, int] = {
@@ -100,6 +101,10 @@ class Release:
     def has(self, feature: str) -> bool:
         return self.version >= ADDED_IN[feature]
 
+    def directive(self, section_key: str) -> tuple[str, str] | None:
+        """(parser, ltype) of a `Section.Key` this release knows, else None."""
+        return _keys(self.name).get(section_key)
+
     def syscall_group(self, name: str) -> tuple[str, ...] | None:
         """A SystemCallFilter= group's members in this release (None: the release has no such group)."""
         changed = syscall_models.GROUP_CHANGES.get(self.name, {})
@@ -131,3 +136,19 @@ def release(model: str) -> Release:
 
 def added_in(feature: str) -> int:
     return ADDED_IN[feature]
+
+
+@cache
+def _keys(model: str) -> dict[str, tuple[str, str]]:
+    merged = dict(keys.KEYS)
+    for key, spec in keys_models.CHANGES.get(model, {}).items():
+        if spec is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = spec
+    return merged
+
+
+def first_knowing(section_key: str) -> Release | None:
+    """The oldest model whose release knows a directive (None: no model does)."""
+    return next((r for r in RELEASES if r.directive(section_key) is not None), None)

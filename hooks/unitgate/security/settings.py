@@ -10,7 +10,7 @@ says which directive goes to which parser, and re-exports the names other module
 from __future__ import annotations
 
 from unitgate.model import Assignment, Diagnostic, Severity
-from unitgate.security import keys, names
+from unitgate.security import names
 from unitgate.security.directives.capabilities import capabilities, capability_mask, initial_bounding_set
 from unitgate.security.directives.commands import exec_lines
 from unitgate.security.directives.flags import (
@@ -72,7 +72,7 @@ from unitgate.security.directives.state import (
     UnitState,
     parse_boolean,
 )
-from unitgate.security.releases import ADDED_IN, DIRECTIVE_FEATURES, SYSTEMD_252, Release
+from unitgate.security.releases import ADDED_IN, DIRECTIVE_FEATURES, SYSTEMD_252, Release, first_knowing
 from unitgate.security.words import UnitContext
 
 __all__ = [
@@ -211,28 +211,29 @@ def handler_for(section: str, key: str) -> Handler | None:
 
 def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """Apply one assignment as systemd's parser for its directive would."""
-    spec = keys.KEYS.get(f"{a.section}.{a.key}")
-    feature = DIRECTIVE_FEATURES.get(a.key) if a.section in EXEC_SECTIONS else None
-    if spec is None and feature is not None:
-        if state.release.has(feature):
-            spec = ("", "0")
-        else:
-            message = (
-                f"{a.key}= is not known to systemd {state.release.version} (added in {ADDED_IN[feature]}); "
-                "the line has no effect on this release"
-            )
-            return Outcome((Diagnostic(a.location, message, Severity.WARNING, NEWER_KEY),), ignored=True)
+    spec = state.release.directive(f"{a.section}.{a.key}")
     if spec is None:
         if a.key.startswith("X-"):
             return OK
-        message = f"unknown key '{a.key}' in section [{a.section}], ignored"
-        return Outcome((Diagnostic(a.location, message, Severity.WARNING, UNKNOWN_KEY),), ignored=True)
+        return _unknown_key(state.release, a)
     handler = handler_for(a.section, a.key)
     if handler is not None:
         return handler(state, a, ctx)
     if spec[0] == "config_parse_bool":
         return scored_bool(state, a, ctx)
     return OK
+
+
+def _unknown_key(release: Release, a: Assignment) -> Outcome:
+    """Unknown to this release; if a later release knows it, say which (the line does nothing here)."""
+    later = first_knowing(f"{a.section}.{a.key}")
+    if later is None or later.version < release.version:
+        message = f"unknown key '{a.key}' in section [{a.section}], ignored"
+        return Outcome((Diagnostic(a.location, message, Severity.WARNING, UNKNOWN_KEY),), ignored=True)
+    feature = DIRECTIVE_FEATURES.get(a.key)
+    since = f"added in {ADDED_IN[feature]}" if feature else f"systemd {later.version} knows it"
+    message = f"{a.key}= is not known to systemd {release.version} ({since}); the line has no effect there"
+    return Outcome((Diagnostic(a.location, message, Severity.WARNING, NEWER_KEY),), ignored=True)
 
 
 def new_state(unit_type: str, scope: str, release: Release = SYSTEMD_252) -> UnitState:

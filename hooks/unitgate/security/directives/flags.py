@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Sequence
 
 from unitgate.model import Assignment
-from unitgate.security import keys
 from unitgate.security.directives.state import OK, Handler, Outcome, UnitState, fatal, parse_boolean, warn
 from unitgate.security.words import SpecifierError, UnitContext
 
@@ -39,15 +38,15 @@ _SCORED_BOOLS = {
 }
 
 
-def _is_fatal_bool(a: Assignment) -> bool:
-    parser, ltype = keys.KEYS.get(f"{a.section}.{a.key}", ("", "0"))
+def _is_fatal_bool(state: UnitState, a: Assignment) -> bool:
+    parser, ltype = state.release.directive(f"{a.section}.{a.key}") or ("", "0")
     return parser == "config_parse_bool" and ltype == "true"
 
 
 def scored_bool(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     b = parse_boolean(a.value)
     if b is None:
-        if _is_fatal_bool(a):
+        if _is_fatal_bool(state, a):
             return fatal(a, "not a boolean")
         return warn(a, "not a boolean, ignored")
     attr = _SCORED_BOOLS.get(a.key)
