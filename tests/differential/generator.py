@@ -447,6 +447,20 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive(0.7, "KillMode", one_of("control-group", "mixed", "process", "none", "")),
     Directive(0.8, "ReadWritePaths", one_of("/var/lib/foo", "", "-/srv/x")),
     Directive(0.4, "SetCredentialEncrypted", one_of("foo:Zm9v", "")),
+    # Not scored, but systemd warns about bad values: the warnings are compared too.
+    Directive(
+        0.4, "Documentation", one_of("man:foo(8)", "https://example.org", "foo", "http://", ""), "Unit"
+    ),
+    Directive(0.4, "Environment", one_of("A=1", "A=1 B", "1A=x", '"A=b c"', "=x", "", "A=%i")),
+    Directive(0.3, "EnvironmentFile", one_of("/etc/default/foo", "-/etc/x", "relative", "-rel", "")),
+    Directive(0.3, "ConditionPathExists", one_of("/etc/foo", "!/run/x", "|rel", "", "/a/../b"), "Unit"),
+    Directive(0.3, "LimitNOFILE", one_of("1024", "1024:4096", "infinity", "lots", "1K", "")),
+    Directive(0.2, "LimitCPU", one_of("10", "5min", "infinity:10s", "x")),
+    Directive(0.3, "TimeoutStopSec", one_of("5", "5s", "1min 30s", "infinity", "fast", "", "5x")),
+    Directive(0.3, "CPUQuota", one_of("50%", "0%", "150%", "half", "", "12.5%")),
+    Directive(
+        0.3, "StandardOutput", one_of("journal", "syslog", "syslog+console", "file:/var/log/x", "bogus")
+    ),
     Directive(1.5, "PrivateMounts", lambda r: boolean(r) if r.random() < 0.85 else ""),
     Directive(3.0, "User", user),
     Directive(2.0, "DynamicUser", dynamic_user),

@@ -110,6 +110,7 @@ class Outcome:
     systemd: SystemdVerdict
     unitgate: UnitgateVerdict
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)  # file:line warned about by one side only
 
     @property
     def agree(self) -> bool:
@@ -284,4 +285,19 @@ def run_cases(
 def _finish(case: Case, root: Path, future: Any, model: str) -> Outcome:
     ug = run_unitgate(root, case, model)
     sd = future.result()
-    return Outcome(case, sd, ug, compare(sd, ug))
+    return Outcome(case, sd, ug, compare(sd, ug), compare_warnings(sd, ug))
+
+
+_AT_LINE = re.compile(r"^(\S+?):(\d+): (?:(?:warning|error|info|notice): )?(.*)$")
+
+
+def compare_warnings(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
+    """The file:line places only one side complains about (systemd's stderr against unitgate's
+    diagnostics), each with what the side that complains says."""
+    theirs = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, sd.stderr.splitlines()) if m}
+    ours = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, ug.diagnostics) if m}
+    if "Refusing." in sd.stderr:  # a combination refusal: systemd names the unit, unitgate a line
+        ours = {k: v for k, v in ours.items() if not v.endswith("systemd refuses to load the unit")}
+    only_sd = [f"systemd only: {k}: {v}" for k, v in theirs.items() if k not in ours]
+    only_ug = [f"unitgate only: {k}: {v}" for k, v in ours.items() if k not in theirs]
+    return only_sd + only_ug

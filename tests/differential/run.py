@@ -8,6 +8,7 @@ be inspected, minimised and rerun with `--case I`. Exit status 1 if any case dis
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("differential-failures"), help="where to write failures")
     ap.add_argument("--jobs", type=int, default=None, help="parallel systemd-analyze calls")
     ap.add_argument("--model", default="systemd-252", choices=sorted(ANALYZER_ENV), help="scoring model")
+    ap.add_argument("--warnings", type=int, default=0, help="list this many kinds of warning mismatches")
     ap.add_argument("--show", type=int, default=3, help="print this many full failure reports (default 3)")
     ns = ap.parse_args(argv)
 
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     indices = ns.case or range(ns.start, ns.start + ns.cases)
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
+    warning_kinds: Counter[str] = Counter()
     shown = 0
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="unitgate-diff-") as tmp:
@@ -45,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             counts["cases"] += 1
             if not o.systemd.loaded:
                 counts["systemd refusals"] += 1
+            if o.warnings:
+                counts["warning mismatches"] += 1
+                for w in o.warnings:
+                    warning_kinds[_warning_kind(w)] += 1
             if o.agree:
                 counts["agree"] += 1
                 continue
@@ -65,12 +72,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['disagree']} disagree, "
         f"{counts['systemd refusals']} refused by systemd-analyze ({elapsed:.1f}s)"
     )
+    same = counts["cases"] - counts["warning mismatches"]
+    print(f"warnings: {same} of {counts['cases']} cases warn on the same lines")
+    if ns.warnings and warning_kinds:
+        print("lines only one side warns about, by message:")
+        for kind, n in warning_kinds.most_common(ns.warnings):
+            print(f"  {n:6d}  {kind}")
     if kinds:
         print("disagreements by kind:")
         for kind, n in kinds.most_common():
             print(f"  {n:6d}  {kind}")
         print(f"details: {ns.out}/")
     return 1 if counts["disagree"] else 0
+
+
+def _warning_kind(line: str) -> str:
+    """A mismatch reduced to its side and the start of its message (values masked)."""
+    side, _, rest = line.partition(": ")
+    message = rest.split(": ", 1)[-1]
+    masked = re.sub(r"[='].*", "…", message)[:70]
+    return f"{side}: {masked}"
 
 
 if __name__ == "__main__":

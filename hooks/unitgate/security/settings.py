@@ -21,6 +21,7 @@ from unitgate.security.directives.flags import (
     bus_name_is_valid,
     enum_of,
     flag_if_set,
+    kill_mode,
     scored_bool,
     service_type,
     set_string,
@@ -72,6 +73,7 @@ from unitgate.security.directives.state import (
     UnitState,
     parse_boolean,
 )
+from unitgate.security.directives.validated import VALIDATORS
 from unitgate.security.releases import ADDED_IN, DIRECTIVE_FEATURES, SYSTEMD_252, Release, first_knowing
 from unitgate.security.words import UnitContext
 
@@ -174,7 +176,7 @@ _HANDLERS: dict[str, Handler] = {
     "SetCredentialEncrypted": credential("set_credentials", True),
     "PAMName": set_string("pam_name"),
     **{k: exec_lines(None) for k in _OTHER_EXEC},
-    "KillMode": set_string("kill_mode", KILL_MODES),
+    "KillMode": kill_mode,
     "PrivateMounts": private_mounts,
     "PrivateTmp": modes("private_tmp"),
     "PrivateUsers": modes("private_users"),
@@ -221,7 +223,8 @@ def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         return handler(state, a, ctx)
     if spec[0] == "config_parse_bool":
         return scored_bool(state, a, ctx)
-    return OK
+    validate = VALIDATORS.get(spec[0])
+    return validate(state, a, ctx) if validate is not None else OK
 
 
 def _unknown_key(release: Release, a: Assignment) -> Outcome:

@@ -6,7 +6,16 @@ import re
 from collections.abc import Callable, Sequence
 
 from unitgate.model import Assignment
-from unitgate.security.directives.state import OK, Handler, Outcome, UnitState, fatal, parse_boolean, warn
+from unitgate.security.directives.state import (
+    NOTICE,
+    OK,
+    Handler,
+    Outcome,
+    UnitState,
+    fatal,
+    parse_boolean,
+    warn,
+)
 from unitgate.security.words import SpecifierError, UnitContext
 
 SERVICE_TYPES = ("simple", "exec", "forking", "oneshot", "dbus", "notify", "idle")
@@ -101,6 +110,18 @@ def set_string(attr: str, members: Sequence[str] | None = None) -> Handler:
     return handle
 
 
+def kill_mode(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    """Empty resets to control-group; `none` works but gets systemd's deprecation notice."""
+    if a.value and a.value not in KILL_MODES:
+        return warn(a, f"not one of {', '.join(KILL_MODES)}; ignored")
+    state.kill_mode = a.value or "control-group"
+    state.touch("kill_mode", a.location)
+    if a.value == "none":
+        message = "KillMode=none is unsafe and deprecated (systemd does not manage the processes' lifetime)"
+        return warn(a, message, NOTICE, ignored=False)
+    return OK
+
+
 def bus_name_is_valid(name: str) -> bool:
     """sd-bus's service_name_is_valid(): dotted elements, at least two; ":" starts a unique name."""
     unique = name.startswith(":")
@@ -123,9 +144,9 @@ def bus_name(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         name = ctx.expand(a.value)
     except SpecifierError as exc:
         return warn(a, f"{exc}, ignored")
-    if name and not bus_name_is_valid(name):
+    if not bus_name_is_valid(name):  # an empty name too: it does not reset, the previous one stays
         return warn(a, "not a valid D-Bus name, ignored")
-    state.bus_name = name or None
+    state.bus_name = name
     state.touch("bus_name", a.location)
     return OK
 

@@ -115,8 +115,8 @@ def working_directory(state: UnitState, a: Assignment, ctx: UnitContext) -> Outc
         state.working_directory, state.working_directory_home = None, value == "~"
         state.touch("working_directory", a.location)
         return OK
-    if not value:
-        return OK
+    if not value:  # "-" alone: an empty path, which is not absolute
+        return warn(a, "path is not absolute, ignored")
     try:
         path = ctx.expand(value)
     except SpecifierError as exc:

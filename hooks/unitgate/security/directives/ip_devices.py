@@ -114,13 +114,31 @@ def device_allow(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     return OK
 
 
+# cgroup_controller_from_string()'s names: what Delegate= accepts besides a boolean.
+CGROUP_CONTROLLERS = frozenset(
+    {
+        *("cpu", "cpuacct", "cpuset", "io", "blkio", "memory", "devices", "pids"),
+        *("bpf-firewall", "bpf-devices", "bpf-foreign", "bpf-socket-bind", "bpf-restrict-network-interfaces"),
+    }
+)
+
+
 def delegate(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     if state.unit_type not in ("service", "scope"):  # the unit types that can delegate
         return warn(a, "Delegate= is not supported for this unit type, ignored")
     b = parse_boolean(a.value) if a.value else True
+    diags: list[Diagnostic] = []
+    if b is None:  # a controller list: delegation on, unknown names warned about
+        try:
+            words = split_words(a.value, Extract.UNQUOTE)
+        except WordError:
+            return warn(a, "invalid syntax, ignored")
+        for word in words:
+            if word not in CGROUP_CONTROLLERS:
+                diags += warn(a, f"unknown cgroup controller '{word}', ignored").diagnostics
     state.delegate = True if b is None else b
     state.touch("delegate", a.location)
-    return OK
+    return Outcome(tuple(diags))
 
 
 def credential(attr: str, encrypted: bool) -> Handler:

@@ -19,6 +19,7 @@ from unitgate.security.directives.state import (
     parse_boolean,
     warn,
 )
+from unitgate.security.directives.validated import VALIDATORS
 from unitgate.security.releases import ADDED_IN, VALUE_FEATURES, Release
 from unitgate.security.words import SpecifierError, UnitContext
 
@@ -119,14 +120,17 @@ def protect_hostname(state: UnitState, a: Assignment, ctx: UnitContext) -> Outco
 
 def namespace_list(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """Only whether the directive currently holds something (which needs a mount namespace) is kept;
-    an empty assignment resets it. The values themselves are not validated here."""
+    an empty assignment resets it. The values get their parser's warnings (validated.py)."""
+    spec = state.release.directive(f"{a.section}.{a.key}")
+    validate = VALIDATORS.get(spec[0]) if spec else None
+    outcome = validate(state, a, ctx) if validate else OK
     if a.key == "MountAPIVFS":
         state.namespace_lists[a.key] = bool(parse_boolean(a.value)) if a.value else False
     elif a.key == "MountFlags":
         state.namespace_lists[a.key] = a.value not in ("", "shared")
     else:
         state.namespace_lists[a.key] = bool(a.value)
-    return OK
+    return outcome
 
 
 def private_pids(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
