@@ -8,6 +8,9 @@ answers were recorded with that release's binary, never typed by hand:
     SYSTEMD_ANALYZE=PATH python3 ../shared/tools/oracle.py fixtures/systemd-models/cases \
         fixtures/systemd-models/expected-systemdNNN.jsonl
 
+    SYSTEMD_ANALYZE=PATH python3 tools/record_fixtures.py fixtures/systemd-models/cases \
+        fixtures/systemd-models/expected-extra-systemdNNN.jsonl     # the --user units
+
 (252: the host's systemd-analyze; the others: tools/get-systemd-analyze.sh). No systemd is needed here.
 """
 
@@ -32,14 +35,22 @@ NA = 2**64 - 1
 
 
 def _records(model: str) -> list[dict[str, Any]]:
-    path = FIX / f"expected-{model.replace('-', '')}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    out = []
+    for kind in (
+        "expected",
+        "expected-extra",
+    ):  # services (oracle.py), then --user units (record_fixtures.py)
+        path = FIX / f"{kind}-{model.replace('-', '')}.jsonl"
+        out += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return out
 
 
 PARAMS = [pytest.param(m, rec, id=f"{m}:{rec['root']}/{rec['unit']}") for m in MODELS for rec in _records(m)]
 
 
 def _unit_path(rec: dict[str, Any]) -> Path:
+    if rec.get("path"):
+        return CASES / rec["root"] / rec["path"]
     for d in dropins.SYSTEM_UNIT_PATH:  # lib/ before usr/lib/: the oracle's merged view keeps lib/'s copy
         p = CASES / rec["root"] / d / rec["unit"]
         if os.path.lexists(p):

@@ -65,6 +65,8 @@ def user(c: Check, i: SecurityInfo) -> Assessment:
         return Assessment(0, "Service runs under a transient non-root user identity", "dynamic_user")
     if i.user and i.user not in ("0", "root"):
         return Assessment(0, "Service runs under a static non-root user identity", "user")
+    if i.user_scope and i.release.has("user_scope_unprivileged"):
+        return Assessment(0, "Service runs under the calling user's identity", decided)
     return Assessment(10, decided_by=decided)
 
 
@@ -75,6 +77,8 @@ def supplementary_groups(c: Check, i: SecurityInfo) -> Assessment:
 
 
 def remove_ipc(c: Check, i: SecurityInfo) -> Assessment:
+    if i.user_scope and i.release.has("user_scope_unprivileged"):
+        return Assessment(None, "RemoveIPC= has no effect on per-user services", "remove_ipc")
     if i.runs_privileged:
         return Assessment(None, decided_by="user")
     return Assessment(int(not i.remove_ipc), decided_by="remove_ipc")

@@ -28,6 +28,7 @@ class SecurityInfo:
     unit: str = field(compare=False)  # no check reads it: units with equal settings share one score
     unit_type: str
     release: Release = SYSTEMD_252  # the scoring model: how the analyzer of that release prints rows
+    user_scope: bool = False  # analysed with --user
     default_dependencies: bool = True
     user: str | None = None
     supplementary_groups: tuple[str, ...] = ()
@@ -88,7 +89,10 @@ class SecurityInfo:
 
     @property
     def runs_privileged(self) -> bool:
-        """security_info_runs_privileged(): root, or no user and no DynamicUser=."""
+        """security_info_runs_privileged(): root, or no user and no DynamicUser= (since 262 never
+        for a --user unit: its manager cannot switch identity)."""
+        if self.user_scope and self.release.has("user_scope_unprivileged"):
+            return False
         if self.user in ("0", "root"):
             return True
         if self.dynamic_user:
@@ -163,6 +167,7 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
         unit=unit,
         unit_type=state.unit_type,
         release=state.release,
+        user_scope=state.user_scope,
         default_dependencies=state.default_dependencies,
         origins=origins,
         **fields,

@@ -66,6 +66,9 @@ ADDED_IN: dict[str, int] = {
     # format-table.c; 257 still compared cells of different types by insertion order). First release
     # unverified between 258 and 262.
     "table_empty_cells_first": 262,
+    # --user: a per-user service never runs privileged; User= unset scores 0 ("the calling user's
+    # identity") and RemoveIPC= does not apply (PR #42743).
+    "user_scope_unprivileged": 262,
     # `CapabilityBoundingSet=~X` starts from the kernel's capabilities; `~` then a positive list merges.
     "capability_invert_from_kernel": 262,
 }

@@ -245,6 +245,7 @@ def new_state(unit_type: str, scope: str, release: Release = SYSTEMD_252) -> Uni
     return UnitState(
         unit_type=unit_type,
         release=release,
+        user_scope=scope == "user",
         capability_bounding_set=initial_bounding_set(release),
         keyring_mode=keyring,
         notify_access="none" if unit_type == "service" else None,

@@ -31,6 +31,7 @@ class UnitState:
 
     unit_type: str
     release: Release = SYSTEMD_252
+    user_scope: bool = False  # a --user unit (found in a user unit directory)
     default_dependencies: bool = True
     user: str | None = None
     group: str | None = None
