@@ -447,6 +447,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive(0.7, "KillMode", one_of("control-group", "mixed", "process", "none", "")),
     Directive(0.8, "ReadWritePaths", one_of("/var/lib/foo", "", "-/srv/x")),
     Directive(0.4, "SetCredentialEncrypted", one_of("foo:Zm9v", "")),
+    Directive(0.3, "RootMStack", one_of("/srv/stack", "", "relative")),
     # Not scored, but systemd warns about bad values: the warnings are compared too.
     Directive(
         0.4, "Documentation", one_of("man:foo(8)", "https://example.org", "foo", "http://", ""), "Unit"
@@ -685,7 +686,7 @@ def _defuse(key: str, value: str, rng: random.Random, template: bool) -> str:
         return "yes"
     if key == "SupplementaryGroups" and value == "bad:grp":
         return "wheel"
-    if key == "RootDirectory" and value == "relative":
+    if key in ("RootDirectory", "RootMStack") and value == "relative":
         return "/srv/root"
     return value
 

@@ -264,7 +264,7 @@ def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devi
             origins["device_policy"] = origins["private_devices"]
         if device_policy != "auto" or device_allow:
             # Each entry is prepended, in this order, so the newest shows first.
-            if state.root_image or state.mount_images:
+            if state.root_image or state.mount_images or state.root_mstack:
                 for entry in ("/dev/loop-control:rw", "/dev/mapper/control:rw"):
                     device_allow.insert(0, entry)
                 for entry in ("block-loop:rwm", "block-blkext:rwm", "block-device-mapper:rwm"):

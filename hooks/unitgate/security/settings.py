@@ -146,6 +146,7 @@ _HANDLERS: dict[str, Handler] = {
     "RootDirectory": root_path("root_directory"),
     "RootImage": root_path("root_image"),
     "RootVerity": root_path(None),
+    "RootMStack": root_path("root_mstack"),
     "WorkingDirectory": working_directory,
     "SELinuxContext": security_label,
     "AppArmorProfile": security_label,

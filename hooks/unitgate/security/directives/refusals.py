@@ -110,7 +110,7 @@ def needs_mount_namespace(state: UnitState) -> bool:
     rooted = bool(state.root_directory or state.root_image)
     dirs = ("StateDirectory", "CacheDirectory", "LogsDirectory")
     return (
-        bool(state.root_image)
+        bool(state.root_image or state.root_mstack)
         or state.mount_images
         or any(lists.get(k, False) for k in _NAMESPACE_LISTS)
         or state.dynamic_user

@@ -78,6 +78,7 @@ class UnitState:
     address_families_allow_list: bool = False
     root_directory: str | None = None
     root_image: str | None = None
+    root_mstack: str | None = None  # RootMStack= (260+)
     mount_images: bool = False
     load_credentials: dict[str, bool] = field(default_factory=dict)  # id -> encrypted
     set_credentials: dict[str, bool] = field(default_factory=dict)
