@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from unitgate.model import Assignment, Location
-from unitgate.security.directives.state import OK, Handler, Outcome, UnitState, fatal, warn
+from unitgate.security.directives.state import NOTICE, OK, Handler, Outcome, UnitState, fatal, warn
+from unitgate.security.releases import ADDED_IN
 from unitgate.security.words import (
     WHITESPACE,
     Extract,
@@ -110,6 +111,18 @@ def _parse_commands(value: str, ctx: UnitContext) -> tuple[int, str | None, bool
             return count, None, False, warned
 
 
+def _double_bang(value: str) -> bool:
+    """Does a command on the line start with the old `!!` (ambient capabilities) prefix?"""
+    start = True
+    for token in value.split():
+        if start:
+            prefix = token[: len(token) - len(token.lstrip("-@:+!|"))]
+            if "!!" in prefix and "+" not in prefix.partition("!!")[0]:
+                return True
+        start = token == ";"
+    return False
+
+
 def exec_lines(attr: str | None) -> Handler:
     """ExecStart= and friends: count commands (where service_verify() needs them) and refuse what
     systemd refuses."""
@@ -122,6 +135,9 @@ def exec_lines(attr: str | None) -> Handler:
         count, error, ignorable, warned = _parse_commands(a.value, ctx)
         commands.extend([a.location] * count)
         diags = warn(a, "unknown escape sequences kept as they are").diagnostics if warned else ()
+        if state.release.has("exec_double_bang_ignored") and _double_bang(a.value):
+            notice = f"the !! prefix is ignored since systemd {ADDED_IN['exec_double_bang_ignored']}"
+            diags += warn(a, notice, NOTICE, ignored=False).diagnostics
         if error is None:
             return Outcome(diags)
         if ignorable:

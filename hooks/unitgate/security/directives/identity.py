@@ -142,6 +142,9 @@ def pid_file(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     if not is_normalized(path):
         refusal = fatal(a, "path is not normalized")
         return Outcome(refusal.diagnostics, fatal=True, error=True)
+    if path.startswith("/var/run/") and state.release.has("var_run_notice"):
+        message = f"{path} is below the legacy /var/run/; systemd reads it as /run/{path[9:]}"
+        return warn(a, message, NOTICE, ignored=False)
     return OK
 
 

@@ -231,6 +231,20 @@ def _words(a: Assignment) -> list[str]:
         return []
 
 
+def _warn_compat(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    """Directives systemd accepts only to say it ignores them (removed, or not yet enabled)."""
+    spec = state.release.directive(f"{a.section}.{a.key}")
+    if spec is None or spec[1] not in ("DISABLED_LEGACY", "DISABLED_EXPERIMENTAL"):
+        return OK  # disabled at compile time: only a debug message
+    return warn(a, f"systemd {state.release.version} no longer supports {a.key}= and ignores it", NOTICE)
+
+
+def _memory_limit(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
+    if a.key != "MemoryLimit":
+        return OK
+    return warn(a, "MemoryLimit= is deprecated: use MemoryMax=", NOTICE, ignored=False)
+
+
 # systemd's parser -> the warnings it prints (the value itself is not kept).
 VALIDATORS: dict[str, Handler] = {
     "config_parse_sec": _time,
@@ -245,4 +259,6 @@ VALIDATORS: dict[str, Handler] = {
     "config_parse_unit_condition_path": _condition_path,
     "config_parse_cpu_quota": _cpu_quota,
     "config_parse_exec_output": _exec_output,
+    "config_parse_warn_compat": _warn_compat,
+    "config_parse_memory_limit": _memory_limit,
 }
