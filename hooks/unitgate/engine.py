@@ -28,6 +28,7 @@ MASKED = "UG-UNIT-MASKED"
 SHADOWED = "UG-INPUT-SHADOWED"
 NUL_BYTES = "UG-INPUT-NUL"
 NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"
+DROPIN_STOPPED = "UG-DROPIN-STOPPED"
 _TYPE_SECTION = {t: t.capitalize() for t in ("service", "socket", "mount", "swap", "timer", "path", "slice")}
 QUADLET_SUFFIXES = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
 
@@ -268,38 +269,29 @@ def load_unit(target: Target) -> UnitAnalysis:
                 )
             )
         parsed: ParsedFile = parse_unit_bytes(data, display, sections)
-        diags.extend(parsed.diagnostics)
+        start = len(diags)
         for section, line in parsed.section_lines:
             section_lines[(display, section)] = line
+        stop: Assignment | None = None  # a fatal value: systemd reads no further in this file
+        error = False
         for a in parsed.assignments:
             outcome = settings.apply(state, a, ctx)
             diags.extend(outcome.diagnostics)
             if outcome.fatal:
-                if main:
-                    failed = LoadState.ERROR if outcome.error else LoadState.BAD_SETTING
-                    return result(failed, shown, section_lines=section_lines)
-                diags.append(
-                    Diagnostic(
-                        a.location,
-                        "the rest of this drop-in is ignored",
-                        Severity.WARNING,
-                        "UG-DROPIN-STOPPED",
-                    )
-                )
+                stop, error = a, outcome.error
                 break
             if not outcome.ignored:
                 applied.append(a)
-        if parsed.fatal is not None:
+        # What the syntax pass found beyond a fatal value is never seen by systemd.
+        last = None if stop is None else stop.location.line
+        diags[start:start] = [d for d in parsed.diagnostics if last is None or d.location.line <= last]
+        if stop is not None or parsed.fatal is not None:
             if main:
-                return result(LoadState.ERROR, shown, section_lines=section_lines)
-            diags.append(
-                Diagnostic(
-                    parsed.fatal.location,
-                    "the rest of this drop-in is ignored",
-                    Severity.WARNING,
-                    "UG-DROPIN-STOPPED",
-                )
-            )
+                failed = LoadState.BAD_SETTING if stop is not None and not error else LoadState.ERROR
+                return result(failed, shown, section_lines=section_lines)
+            where = stop.location if stop is not None else parsed.fatal.location  # type: ignore[union-attr]
+            message = "the rest of this drop-in is ignored"
+            diags.append(Diagnostic(where, message, Severity.WARNING, DROPIN_STOPPED))
 
     header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
     where = Location(shown[0], header)
