@@ -448,6 +448,8 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive(0.8, "ReadWritePaths", one_of("/var/lib/foo", "", "-/srv/x")),
     Directive(0.4, "SetCredentialEncrypted", one_of("foo:Zm9v", "")),
     Directive(0.3, "RootMStack", one_of("/srv/stack", "", "relative")),
+    Directive(0.3, "StateDirectory", one_of("foo", "", "foo bar")),
+    Directive(0.3, "MountAPIVFS", one_of("yes", "no", "")),
     # Not scored, but systemd warns about bad values: the warnings are compared too.
     Directive(
         0.4, "Documentation", one_of("man:foo(8)", "https://example.org", "foo", "http://", ""), "Unit"

@@ -107,8 +107,7 @@ def needs_mount_namespace(state: UnitState) -> bool:
         private_mounts = False
     network = state.private_network or lists.get("NetworkNamespacePath", False)
     api_vfs = lists.get("MountAPIVFS")
-    rooted = bool(state.root_directory or state.root_image)
-    dirs = ("StateDirectory", "CacheDirectory", "LogsDirectory")
+    rooted = state.root_directory not in (None, "/") or bool(state.root_image)  # exec_context_with_rootfs()
     return (
         bool(state.root_image or state.root_mstack)
         or state.mount_images
@@ -130,7 +129,7 @@ def needs_mount_namespace(state: UnitState) -> bool:
         or lists.get("IPCNamespacePath", False)
         or state.private_pids
         or (bool(state.root_directory) and (api_vfs if api_vfs is not None else rooted))
-        or (bool(state.root_directory) and any(lists.get(k, False) for k in (*dirs, "RuntimeDirectory")))
+        or (bool(state.root_directory) and any(lists.get(k, False) for k in _EXEC_DIRECTORIES))
     )
 
 
@@ -151,6 +150,13 @@ def _cgroup_mount(state: UnitState) -> bool:
     return mode in ("yes", "strict")
 
 
+_EXEC_DIRECTORIES = (
+    "RuntimeDirectory",
+    "StateDirectory",
+    "CacheDirectory",
+    "LogsDirectory",
+    "ConfigurationDirectory",
+)
 # Lists that need a mount namespace as soon as they hold an entry.
 _NAMESPACE_LISTS = (
     "ReadWritePaths",
@@ -172,10 +178,7 @@ NAMESPACE_DIRECTIVES = (
     "MountAPIVFS",
     "PrivateIPC",
     "IPCNamespacePath",
-    "StateDirectory",
-    "CacheDirectory",
-    "LogsDirectory",
-    "RuntimeDirectory",
+    *_EXEC_DIRECTORIES,
 )
 
 
