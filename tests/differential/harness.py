@@ -295,8 +295,8 @@ def compare_warnings(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
     """The file:line places only one side complains about (systemd's stderr against unitgate's
     diagnostics), each with what the side that complains says."""
     theirs = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, sd.stderr.splitlines()) if m}
-    ours = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, ug.diagnostics) if m}
-    ours = {k: v for k, v in ours.items() if v != "the rest of this drop-in is ignored"}  # unitgate's own
+    own = "the rest of this drop-in is ignored"  # unitgate's own note, beside the line that stopped it
+    ours = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, ug.diagnostics) if m and m[3] != own}
     if "Refusing." in sd.stderr:  # a combination refusal: systemd names the unit, unitgate a line
         ours = {k: v for k, v in ours.items() if not v.endswith("systemd refuses to load the unit")}
     only_sd = [f"systemd only: {k}: {v}" for k, v in theirs.items() if k not in ours]
