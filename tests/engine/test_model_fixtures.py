@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,22 @@ def test_model_matches_its_release(model: str, rec: dict[str, Any]) -> None:
     assert (_tenths(ours["exposure"]), ours["rating"]) == (_tenths(rec["exposure"]), rec["rating"])
     want = [_row(c, None if c["badness"] == NA else c["badness"]) for c in rec["checks"]]
     assert [_row(c, c["badness"]) for c in ours["checks"]] == want
+    # The same lines warned about (systemd's stderr as recorded, unitgate's diagnostics).
+    root = (CASES / rec["root"]).resolve()
+    theirs = {m[1] for m in map(AT_LINE.match, (rec.get("warnings") or "").splitlines()) if m}
+    mine = {f"{Path(d['file']).resolve().relative_to(root)}:{d['line']}" for d in ours["diagnostics"]}
+    assert {_unmerged(root, w) for w in theirs} == mine
+
+
+AT_LINE = re.compile(r"^(?:/\S+/)?(\S+?:\d+): ")
+
+
+def _unmerged(root: Path, where: str) -> str:
+    """The oracle's merged-/usr view shows lib/ files as usr/lib/: map back to the case's file."""
+    path, _, line = where.rpartition(":")
+    if path.startswith("usr/lib/") and not (root / path).exists():
+        path = path[4:]
+    return f"{path}:{line}"
 
 
 def _row(c: dict[str, Any], badness: int | None) -> tuple[object, ...]:
