@@ -450,6 +450,8 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive(0.3, "RootMStack", one_of("/srv/stack", "", "relative")),
     Directive(0.3, "StateDirectory", one_of("foo", "", "foo bar")),
     Directive(0.3, "MountAPIVFS", one_of("yes", "no", "")),
+    Directive(0.2, "BindLogSockets", one_of("yes", "no", "")),
+    Directive(0.2, "LogNamespace", one_of("foo", "")),
     # Not scored, but systemd warns about bad values: the warnings are compared too.
     Directive(
         0.4, "Documentation", one_of("man:foo(8)", "https://example.org", "foo", "http://", ""), "Unit"

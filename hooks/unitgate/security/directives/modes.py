@@ -124,8 +124,12 @@ def namespace_list(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
     spec = state.release.directive(f"{a.section}.{a.key}")
     validate = VALIDATORS.get(spec[0]) if spec else None
     outcome = validate(state, a, ctx) if validate else OK
-    if a.key == "MountAPIVFS":
-        state.namespace_lists[a.key] = bool(parse_boolean(a.value)) if a.value else False
+    if a.key in ("MountAPIVFS", "BindLogSockets"):  # tristates: empty means unset (the default decides)
+        b = parse_boolean(a.value) if a.value else None
+        if b is None:
+            state.namespace_lists.pop(a.key, None)
+        else:
+            state.namespace_lists[a.key] = b
     elif a.key == "MountFlags":
         state.namespace_lists[a.key] = a.value not in ("", "shared")
     else:

@@ -106,8 +106,8 @@ def needs_mount_namespace(state: UnitState) -> bool:
     if private_mounts is None and not state.release.has("private_mounts_tristate"):
         private_mounts = False
     network = state.private_network or lists.get("NetworkNamespacePath", False)
-    api_vfs = lists.get("MountAPIVFS")
     rooted = state.root_directory not in (None, "/") or bool(state.root_image)  # exec_context_with_rootfs()
+    api_vfs = lists.get("MountAPIVFS", rooted)  # exec_context_get_effective_mount_apivfs()
     return (
         bool(state.root_image or state.root_mstack)
         or state.mount_images
@@ -128,9 +128,21 @@ def needs_mount_namespace(state: UnitState) -> bool:
         or lists.get("PrivateIPC", False)
         or lists.get("IPCNamespacePath", False)
         or state.private_pids
-        or (bool(state.root_directory) and (api_vfs if api_vfs is not None else rooted))
+        or (bool(state.root_directory) and api_vfs)
+        or _binds_log_sockets(state, api_vfs, rooted)
         or (bool(state.root_directory) and any(lists.get(k, False) for k in _EXEC_DIRECTORIES))
     )
+
+
+def _binds_log_sockets(state: UnitState, api_vfs: bool, rooted: bool) -> bool:
+    """exec_context_get_effective_bind_log_sockets(): bind-mounting the journal sockets needs a mount
+    namespace (a log namespace, BindLogSockets=, or implied by MountAPIVFS= or PrivateDevices= in a root)."""
+    lists = state.namespace_lists
+    if lists.get("LogNamespace", False):
+        return True
+    if "BindLogSockets" in lists:
+        return lists["BindLogSockets"]
+    return api_vfs or (rooted and state.private_devices)
 
 
 def _private_tmp_namespace(state: UnitState) -> bool:
@@ -176,6 +188,8 @@ NAMESPACE_DIRECTIVES = (
     *_NAMESPACE_LISTS,
     "NetworkNamespacePath",
     "MountAPIVFS",
+    "BindLogSockets",
+    "LogNamespace",
     "PrivateIPC",
     "IPCNamespacePath",
     *_EXEC_DIRECTORIES,
