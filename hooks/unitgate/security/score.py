@@ -178,7 +178,7 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
         )
         for r in rows
     ]
-    ordered = _printed_order(rows)
+    ordered = _printed_order(rows, info.release.has("table_empty_cells_first"))
     results = tuple(
         CheckResult(
             name=r.check.name,
@@ -208,12 +208,14 @@ def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, 
     return evaluation.exposure, CheckRows(evaluation, info.origins)
 
 
-def _printed_order(rows: list[_Row]) -> list[_Row]:
-    """Sort as systemd's table does: description descending, then name; see _row_compare."""
-    if all(r.description is not None for r in rows):
+def _printed_order(rows: list[_Row], empty_first: bool = False) -> list[_Row]:
+    """Sort as systemd's table does: description descending, then name; see _row_compare. Since 262
+    (`empty_first`) a row without a description sorts before every other, then by name."""
+    if empty_first or all(r.description is not None for r in rows):
         # A consistent order (names are unique): any correct sort gives glibc's result, faster.
         by_name = sorted(rows, key=lambda r: r.check.name.encode())
-        return sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
+        by_text = sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
+        return sorted(by_text, key=lambda r: r.description is not None)
     indexed = list(enumerate(rows))
 
     def compare(a: tuple[int, _Row], b: tuple[int, _Row]) -> int:
