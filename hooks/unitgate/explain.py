@@ -15,7 +15,7 @@ from unitgate.engine import Job, plan, run_job
 from unitgate.explain_view import FULL, View, fit, rows, terminal_width
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
-from unitgate.security.score import CheckRows, format_tenths, rating_for
+from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
@@ -60,14 +60,7 @@ def _tenths(value: int | None) -> float | None:
 
 def check_json(c: CheckResult) -> dict[str, Any]:
     return {
-        "name": c.name,
-        "json_field": c.json_field,
-        "set": c.set,
-        "description": c.description,
-        "weight": c.weight,
-        "range": c.range,
-        "badness": c.badness,
-        "exposure": _tenths(c.exposure),
+        **check_head(c),
         "source": None if c.source is None else str(c.source),
         "directives": list(c.directives),
     }

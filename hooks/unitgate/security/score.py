@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
@@ -128,9 +128,10 @@ class CheckRows(Sequence[CheckResult]):
         return "[" + ", ".join(parts) + "]"
 
 
-@lru_cache(maxsize=8192)
-def _json_parts(r: CheckResult) -> tuple[str, str]:
-    head = {
+def check_head(r: CheckResult) -> dict[str, Any]:
+    """A row's JSON fields before `source` and `directives`: the one spelling of a check row in JSON,
+    used by explain for every row and pre-encoded below for systemd's rows."""
+    return {
         "name": r.name,
         "json_field": r.json_field,
         "set": r.set,
@@ -140,7 +141,11 @@ def _json_parts(r: CheckResult) -> tuple[str, str]:
         "badness": r.badness,
         "exposure": None if r.exposure is None else round(r.exposure / 10, 1),
     }
-    text = json.dumps(head)
+
+
+@lru_cache(maxsize=8192)
+def _json_parts(r: CheckResult) -> tuple[str, str]:
+    text = json.dumps(check_head(r))
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
 
