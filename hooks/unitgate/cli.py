@@ -10,6 +10,7 @@ import os
 import sys
 
 from unitgate import __version__
+from unitgate.security.releases import DEFAULT_MODEL, MODELS
 
 TYPE_CHECKING = False  # `typing` is not imported on the hook's path
 if TYPE_CHECKING:
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("5.4", "5.8"),
         default=None,
         help="podman release whose quadlet reads .container files (default: 5.4)",
+    )
+    explain.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help=f"the systemd release whose rules score the units: {', '.join(MODELS)} (default: %(default)s)",
     )
     explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
 

@@ -15,7 +15,7 @@ from unitgate.explain_view import FULL, View, fit, rows, terminal_width
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
 from unitgate.records import replace
-from unitgate.security.score import CheckRows, format_tenths, rating_for
+from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
@@ -33,7 +33,7 @@ def run(ns: argparse.Namespace) -> int:
     # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
     out("[" if json_out else "")
     for index, (text, analysed, diagnostics) in enumerate(
-        map_ordered(render, plan(ns.paths, podman=getattr(ns, "podman", None)))
+        map_ordered(render, plan(ns.paths, ns.scoring, podman=getattr(ns, "podman", None)))
     ):
         out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
         if diagnostics and not json_out:
@@ -60,14 +60,7 @@ def _tenths(value: int | None) -> float | None:
 
 def check_json(c: CheckResult) -> dict[str, Any]:
     return {
-        "name": c.name,
-        "json_field": c.json_field,
-        "set": c.set,
-        "description": c.description,
-        "weight": c.weight,
-        "range": c.range,
-        "badness": c.badness,
-        "exposure": _tenths(c.exposure),
+        **check_head(c),
         "source": None if c.source is None else str(c.source),
         "directives": list(c.directives),
     }
@@ -140,7 +133,8 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
-    title = r.unit if r.model == "systemd-252" else f"{r.unit} (container, scoring model {r.model})"
+    systemd_model = r.model.startswith("systemd-")
+    title = r.unit if systemd_model else f"{r.unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
@@ -160,9 +154,11 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     sources = "".join(f"  {s}\n" for s in r.sources)
     level = f"{format_tenths(r.exposure)} {r.rating} {glyph}"
     text = f"{body}\n\n{arrow} Overall exposure level for {r.unit}: {level}\n"
-    if r.model != "systemd-252":
+    if not systemd_model:
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
+    if systemd_model:
+        text += f"  scoring model: {r.model}\n"
     w = r.wrapper
     if w is not None and w.exposure is not None:
         text += (
