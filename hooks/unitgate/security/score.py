@@ -171,40 +171,47 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
             badness_sum += ceil_div(r.badness * r.check.weight, r.check.range)
             weight_sum += r.check.weight
     exposure = ceil_div(badness_sum * 100, weight_sum)
-    rows = [
-        r
-        if not r.badness
-        else _Row(
-            r.check,
-            r.badness,
-            r.description,
-            r.decided_by,
-            ceil_div(ceil_div(r.badness * r.check.weight * 100, r.check.range), weight_sum),
+    order = _order(rows, info.release.has("table_empty_cells_first"))
+    results: list[CheckResult] = []
+    decided_by: list[str | None] = []
+    heads: list[str] = []
+    tails: list[str] = []
+    for i in order:
+        r = rows[i]
+        check, badness = r.check, r.badness
+        row_exposure = (
+            ceil_div(ceil_div(badness * check.weight * 100, check.range), weight_sum) if badness else None
         )
-        for r in rows
-    ]
-    ordered = _printed_order(rows, info.release.has("table_empty_cells_first"))
-    results = tuple(
-        CheckResult(
-            name=r.check.name,
-            json_field=r.check.json_field,
-            weight=r.check.weight,
-            range=r.check.range,
-            badness=r.badness,
-            exposure=r.exposure,
-            description=r.description,
-            directives=r.check.directives,
-        )
-        for r in ordered
-    )
-    parts = [_json_parts(r) for r in results]
-    return _Evaluation(
-        exposure,
-        results,
-        tuple(r.decided_by for r in ordered),
-        tuple(h for h, _ in parts),
-        tuple(t for _, t in parts),
-    )
+        # Rows repeat across units (a check's few outcomes, a handful of weight sums): each is built
+        # and encoded as JSON once. Keyed on the check's identity (table rows live as long as the run).
+        key = (id(check), badness, r.description, row_exposure)
+        built = _BUILT.get(key)
+        if built is None:
+            result = CheckResult(
+                name=check.name,
+                json_field=check.json_field,
+                weight=check.weight,
+                range=check.range,
+                badness=badness,
+                exposure=row_exposure,
+                description=r.description,
+                directives=check.directives,
+            )
+            built = _BUILT[key] = (result, *_json_parts(result))
+        results.append(built[0])
+        heads.append(built[1])
+        tails.append(built[2])
+        decided_by.append(r.decided_by)
+    return _Evaluation(exposure, tuple(results), tuple(decided_by), tuple(heads), tuple(tails))
+
+
+_BUILT: dict[tuple[int, int | None, str | None, int | None], tuple[CheckResult, str, str]] = {}
+
+
+def _order(rows: list[_Row], empty_first: bool) -> list[int]:
+    """The printed order as indexes into `rows`."""
+    position = {id(r): i for i, r in enumerate(rows)}
+    return [position[id(r)] for r in _printed_order(rows, empty_first)]
 
 
 def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, CheckRows]:
