@@ -6,7 +6,6 @@ imports, so starting them costs milliseconds. Elsewhere, and for small inputs, w
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -35,5 +34,7 @@ def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         yield from map(fn, items)
         return
     chunk = max(16, len(items) // (workers * 8))
+    import multiprocessing  # here: it imports socket, pickle, threading..., which one file never needs
+
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from pool.imap(fn, items, chunksize=chunk)

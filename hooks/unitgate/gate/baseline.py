@@ -12,7 +12,6 @@ no unit, the file), the directive, and the message with every `file:line` and nu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -51,6 +50,8 @@ def fingerprint(finding: Finding) -> str:
     message = _NUMBER.sub("#", plain)
     owner = finding.unit or finding.location.path
     key = "\0".join((finding.rule, owner, finding.directive or "", message))
+    import hashlib  # here: OpenSSL's start-up is paid only by runs that need it
+
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 

@@ -6,7 +6,6 @@ time) and `get_security_info()` (what the offline analyzer copies out of the loa
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from unitgate.model import Location
@@ -109,6 +108,8 @@ def user_from_unit_name(unit: str) -> str:
     if _valid_user_name_strict(prefix):
         return prefix
     # systemd uses a keyed siphash here; any "_du"-prefixed name scores the same.
+    import hashlib  # here: OpenSSL's start-up is paid only by runs that need it
+
     return "_du" + hashlib.sha256(prefix.encode()).hexdigest()[:16]
 
 
