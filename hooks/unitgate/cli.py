@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from unitgate import __version__
+from unitgate import __version__, escape
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")
@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse exits 2 as well; keep its usage line but make the message name the tool.
         self.print_usage(sys.stderr)
-        print(f"unitgate: error: {message}", file=sys.stderr)
+        print(f"unitgate: error: {escape.text(message)}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
 
 
@@ -75,6 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:
-        print(f"unitgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"unitgate: internal error: {type(exc).__name__}: {escape.quote(str(exc))}", file=sys.stderr)
         print("unitgate: please report this, with the file that caused it", file=sys.stderr)
         return EXIT_ERROR

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from unitgate import __version__, suppress
+from unitgate import __version__, escape, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
@@ -226,10 +226,10 @@ def run(ns: argparse.Namespace) -> int:
     try:
         result = check(ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color())
     except PolicyError as exc:
-        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
     except UnitInputError as exc:
-        print(f"unitgate: error: {exc}", file=sys.stderr)
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
     sys.stdout.write(REPORTERS[fmt](result.findings, result.info))
     sys.stdout.flush()

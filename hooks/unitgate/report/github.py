@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from unitgate import escape
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo
 from unitgate.report import text
 
@@ -29,9 +30,13 @@ def escape_property(value: str) -> str:
 
 def annotation(finding: Finding) -> str:
     rule = RULE_BY_ID[finding.rule]
-    props = {"file": finding.location.path, "line": str(finding.line), "title": f"{rule.id} {rule.name}"}
+    props = {
+        "file": escape.text(finding.location.path),
+        "line": str(finding.line),
+        "title": f"{rule.id} {rule.name}",
+    }
     joined = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
-    return f"::{_COMMAND[finding.effective_level]} {joined}::{escape_data(finding.message)}"
+    return f"::{_COMMAND[finding.effective_level]} {joined}::{escape_data(escape.text(finding.message))}"
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:
@@ -53,6 +58,8 @@ def render(findings: Sequence[Finding], info: RunInfo) -> str:
             )
         )
         overflow += rest
-    out += [text.line(f) for f in sorted(overflow, key=Finding.sort_key)]
-    out.append(text.summary(findings, info))
+    # Plain lines: every value in them is escaped already; `plain_line` is the last guard that none of
+    # them can be read as a workflow command.
+    out += [escape.plain_line(text.line(f)) for f in sorted(overflow, key=Finding.sort_key)]
+    out.append(escape.plain_line(text.summary(findings, info)))
     return "\n".join(out) + "\n"

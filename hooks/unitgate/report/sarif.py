@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from unitgate import escape
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, man_page, man_url, rule_url
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -116,4 +117,4 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:
-    return json.dumps(document(findings, info), indent=2, ensure_ascii=False) + "\n"
+    return escape.json_text(json.dumps(document(findings, info), indent=2, ensure_ascii=False)) + "\n"
