@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print systemd-analyze's security table for each unit, with the line that decided each row",
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument(
+        "--podman",
+        choices=("5.4", "5.8"),
+        default=None,
+        help="podman release whose quadlet reads .container files (default: 5.4)",
+    )
     explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
 
     check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")

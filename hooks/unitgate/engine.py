@@ -53,14 +53,15 @@ def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
 Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that needed no loading
 
 
-def plan(paths: Sequence[str]) -> list[Job]:
-    """The units the paths affect, each once, in the order the paths name them."""
+def plan(paths: Sequence[str], *, podman: str | None = None) -> list[Job]:
+    """The units the paths affect, each once, in the order the paths name them (`podman`: the release
+    whose quadlet reads `.container` files, default 5.4)."""
     dropins.clear_caches()  # directory listings are cached for one run only
     jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
         if is_quadlet(path):
-            jobs += _quadlets(path, seen)
+            jobs += _quadlets(path, seen, podman)
             continue
         targets, problem = resolve(path)
         if problem is not None:
@@ -78,18 +79,22 @@ def run_job(job: Job) -> UnitAnalysis:
     return job if isinstance(job, UnitAnalysis) else load_unit(job)
 
 
-def _quadlets(path: str, seen: set[tuple[tuple[str, ...], str]]) -> list[UnitAnalysis]:
+def _quadlets(
+    path: str, seen: set[tuple[tuple[str, ...], str]], podman: str | None = None
+) -> list[UnitAnalysis]:
     """`.container` files (and their drop-ins): the container's own score, plus the wrapper's."""
     name = os.path.basename(path)
     if not os.path.lexists(path):
         return [_problem(path, name, LoadState.NOT_FOUND, "no such file", UNREADABLE)]
     from unitgate import quadlet  # imported only when a quadlet file is checked
     from unitgate.quadlet.generate import service_name
+    from unitgate.quadlet.releases import release
 
     if not (name.endswith(".container") or os.path.dirname(path).endswith(".container.d")):
         message = "only .container quadlets are scored; this file counts as part of the containers using it"
         return [_problem(path, name, LoadState.SKIPPED, message, NOT_SUPPORTED, Severity.INFO)]
-    targets = quadlet.quadlet_targets(path)
+    rel = release(podman)
+    targets = quadlet.quadlet_targets(path, rel.dropin_names_first)
     if not targets:
         message = "no .container in the repository that this drop-in applies to"
         return [_problem(path, name, LoadState.NOT_FOUND, message, NOT_FOUND)]
@@ -99,11 +104,11 @@ def _quadlets(path: str, seen: set[tuple[tuple[str, ...], str]]) -> list[UnitAna
         if key in seen:
             continue
         seen.add(key)
-        inspection = quadlet.inspect_container(target)
+        inspection = quadlet.inspect_container(target, podman=podman)
         analysis = replace(inspection.analysis, path=path)
         conversion = inspection.conversion
         if inspection.unit is not None and conversion is not None and analysis.state is LoadState.LOADED:
-            svc_name = service_name(inspection.unit) + ".service"
+            svc_name = service_name(inspection.unit, template_names=rel.template_names) + ".service"
             analysis = replace(analysis, wrapper=analyze_assignments(svc_name, conversion.service, path))
         out.append(analysis)
     return out

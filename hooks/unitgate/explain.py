@@ -30,7 +30,8 @@ def run(ns: argparse.Namespace) -> int:
     # JSON document; the exit code (2 for an internal error) says whether it is complete.
     out("[" if json_out else "")
     try:
-        for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, plan(ns.paths))):
+        jobs = plan(ns.paths, podman=getattr(ns, "podman", None))
+        for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, jobs)):
             out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
             if diagnostics and not json_out:
                 print(diagnostics, file=sys.stderr)

@@ -373,7 +373,7 @@ def test_unused_suppression(repo: Path, run_cli: Callable[..., Run]) -> None:
         (
             "policy-version = 1\nextends = 'strict@9'\n",
             ".unitgate.toml: extends: unknown built-in policy "
-            "'strict@9' (this unitgate ships: baseline@1, strict@1)",
+            "'strict@9' (this unitgate ships: baseline@1, baseline@2, strict@1, strict@2)",
         ),
         ("policy-version = [\n", ".unitgate.toml: invalid TOML: Invalid value (at end of document)"),
     ],

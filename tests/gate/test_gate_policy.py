@@ -22,6 +22,8 @@ from unitgate.security.checks import CHECKS
 FROZEN = {
     "baseline@1": "86d60b395134bf967f410b469187445fed1f4e43e134370f6e49b2640cf2e382",
     "strict@1": "2f53309ce7b65eb225008cb5e9132e935cb916f5899c4e5648c81a92332d61be",
+    "baseline@2": "5f593ae6c9e51bd8d098bb5eefc8aeb33d6097dafe1fc2f4d2610ec08d19f855",
+    "strict@2": "129a4a185a28ad07abc6d1c2879ccbc4b98a8e60b49d74b649f816be4d1330e0",
 }
 
 

@@ -35,12 +35,16 @@ from unitgate.quadlet.parser import (
     split_words,
 )
 from unitgate.quadlet.posture import ContainerPosture, Decided, parse_run_args, posture_from_args
+from unitgate.quadlet.releases import release
+from unitgate.quadlet.specifiers import SpecifierContext, expand
 
-REF = os.environ.get("UNITGATE_PODMAN_REF", "v5.4.2")
+RELEASE = os.environ.get("UNITGATE_PODMAN_RELEASE", "5.4")  # the release modelled: 5.4 or 5.8
+REF = os.environ.get("UNITGATE_PODMAN_REF", release(RELEASE).tag)
 
 
-def suite_dir() -> Path | None:
-    """The test/e2e directory of the podman sources named by UNITGATE_PODMAN_SRC, extracted if a git dir."""
+def suite_dir(ref: str | None = None) -> Path | None:
+    """The test/e2e directory of the podman sources named by UNITGATE_PODMAN_SRC, extracted if a git dir
+    (at `ref`, default the modelled release's tag)."""
     src = os.environ.get("UNITGATE_PODMAN_SRC")
     if not src:
         return None
@@ -56,7 +60,7 @@ def suite_dir() -> Path | None:
                 "--git-dir",
                 str(git_dir),
                 "archive",
-                REF,
+                ref or REF,
                 "test/e2e/quadlet",
                 "test/e2e/quadlet_test.go",
             ],
@@ -78,6 +82,23 @@ class Case:
     service: str = ""
 
 
+_GO_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _entries(table: str) -> Iterator[list[str]]:
+    """The string literals of each `Entry(...)` in a DescribeTable body (entries may span lines)."""
+    for start in (m.end() for m in re.finditer(r"\bEntry\(", table)):
+        depth, i = 1, start
+        while i < len(table) and depth:
+            c = table[i]
+            if c == '"':
+                i = _GO_STRING.match(table, i).end()  # type: ignore[union-attr]
+                continue
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            i += 1
+        yield [m.group(1).encode().decode("unicode_escape") for m in _GO_STRING.finditer(table, start, i)]
+
+
 def cases(e2e: Path) -> list[Case]:
     """Every .container under test/e2e/quadlet, with the table quadlet_test.go puts it in."""
     go = (e2e / "quadlet_test.go").read_text()
@@ -96,21 +117,19 @@ def cases(e2e: Path) -> list[Case]:
             if "dependencies" in title
             else "success"
         )
-        for m in re.finditer(r'Entry\("(?:[^"\\]|\\.)*",\s*"([^"]+)"(.*?)\),?\s*$', t, re.M):
-            name, rest = m.group(1), m.group(2)
-            if not name.endswith(".container"):
+        for strings in _entries(t):
+            if len(strings) < 2 or not strings[1].endswith(".container"):
                 continue
+            name, rest = strings[1], strings[2:]
             stderr = ""
             deps: tuple[str, ...] = ()
             service = ""
             if kind in ("warning", "error"):
-                sm = re.match(r',\s*"((?:[^"\\]|\\.)*)"', rest)
-                stderr = sm.group(1).encode().decode("unicode_escape") if sm else ""
+                stderr = rest[0] if rest else ""
             elif kind == "deps":
-                deps = tuple(re.findall(r'"([^"]+)"', rest))
+                deps = tuple(rest)
             elif kind == "servicename":
-                sm = re.match(r',\s*"([^"]+)"', rest)
-                service = sm.group(1) if sm else ""
+                service = rest[0] if rest else ""
             table_of[name] = Case(name, kind, stderr, deps, service)
     out = []
     for p in sorted((e2e / "quadlet").rglob("*.container")):
@@ -177,8 +196,8 @@ def run_binary(binary: str, unit_path: Path, service: str) -> Outcome:
     return Outcome(r.returncode == 0 and svc is not None, r.stderr, svc)
 
 
-def run_ours(unit_path: Path) -> tuple[Outcome, QuadletInspection]:
-    ins = inspect_container(str(unit_path), device_exists=os.path.exists)
+def run_ours(unit_path: Path, podman: str = "5.4") -> tuple[Outcome, QuadletInspection]:
+    ins = inspect_container(str(unit_path), device_exists=os.path.exists, podman=podman)
     conv = ins.conversion
     stderr = "\n".join(d.message for d in ins.analysis.diagnostics)
     if conv is None or conv.error is not None:
@@ -332,8 +351,13 @@ SECURITY_FLAGS = frozenset(
 )
 
 
-def posture_facts(args: list[str], full: ContainerPosture) -> list[bool] | None:
-    """Each security flag in an asserted argument list must show in the derived posture."""
+def posture_facts(
+    args: list[str], full: ContainerPosture, specifiers: SpecifierContext | None = None
+) -> list[bool] | None:
+    """Each security flag in an asserted argument list must show in the derived posture (which has
+    the specifiers expanded, so the asserted arguments are expanded the same way)."""
+    if specifiers is not None:
+        args = [expand(a, specifiers) for a in args]
     flags, _ = parse_run_args([Arg(a, Location("assert")) for a in args])
     sec = [f for f in flags if f.name in SECURITY_FLAGS]
     if not sec:
@@ -399,7 +423,7 @@ def posture_facts(args: list[str], full: ContainerPosture) -> list[bool] | None:
     return checks
 
 
-def run_case(e2e: Path, case: Case, binary: str | None) -> CaseResult:
+def run_case(e2e: Path, case: Case, binary: str | None, podman: str = "5.4") -> CaseResult:
     with tempfile.TemporaryDirectory(prefix="ug-q-") as tmp:
         unit_path = _setup(e2e, case, Path(tmp))
         service = (case.service or Path(case.file).stem) + ".service"
@@ -407,7 +431,7 @@ def run_case(e2e: Path, case: Case, binary: str | None) -> CaseResult:
             case.table
         )
         b = run_binary(binary, unit_path, service) if binary else None
-        ours, ins = run_ours(unit_path)
+        ours, ins = run_ours(unit_path, podman)
         res = CaseResult(case, expected, b, ours)
         text = unit_path.read_text()
         for line, op, args in assertions(text):
@@ -415,7 +439,7 @@ def run_case(e2e: Path, case: Case, binary: str | None) -> CaseResult:
             r = evaluate(op.lstrip("!"), args, ours)
             res.assertions.append((line, None if r is None else (r != neg)))
             if not neg and ins.posture is not None and op == "assert-podman-args":
-                facts = posture_facts(args, ins.posture)
+                facts = posture_facts(args, ins.posture, ins.specifiers)
                 if facts is not None:
                     res.posture.append((line, all(facts)))
         if case.stderr:
@@ -429,11 +453,11 @@ def run_case(e2e: Path, case: Case, binary: str | None) -> CaseResult:
         return res
 
 
-def run_all(e2e: Path, binary: str | None) -> list[CaseResult]:
-    return [run_case(e2e, c, binary) for c in cases(e2e)]
+def run_all(e2e: Path, binary: str | None, podman: str = "5.4") -> list[CaseResult]:
+    return [run_case(e2e, c, binary, podman) for c in cases(e2e)]
 
 
-def summary(results: list[CaseResult]) -> str:
+def summary(results: list[CaseResult], ref: str | None = None) -> str:
     n = len(results)
     acc = sum(r.accept_agrees for r in results)
     vs_table = [r for r in results if r.expected_accept is not None]
@@ -445,7 +469,7 @@ def summary(results: list[CaseResult]) -> str:
     post = [ok for r in results for _, ok in r.posture]
     argv = [r.argv_match for r in results if r.argv_match is not None]
     lines = [
-        f"podman {REF} .container cases: {n}",
+        f"podman {ref or REF} .container cases: {n}",
         f"accept/reject agreement: {acc}/{n} "
         f"(vs tables {t_ok}/{len(vs_table)}; vs quadlet binary {b_ok}/{len(vs_bin)})",
         f"## assertions on unitgate's generated service: {sum(asserts)}/{len(asserts)} pass "
@@ -474,4 +498,4 @@ if __name__ == "__main__":
     e2e = suite_dir()
     if e2e is None:
         sys.exit("set UNITGATE_PODMAN_SRC to a podman checkout or git dir")
-    print(summary(run_all(e2e, os.environ.get("UNITGATE_QUADLET") or None)))
+    print(summary(run_all(e2e, os.environ.get("UNITGATE_QUADLET") or None, RELEASE)))

@@ -4,8 +4,13 @@ Reference behaviour: podman 5.4.2's quadlet generator.
 """
 
 from unitgate.quadlet.dropins import quadlet_targets
-from unitgate.quadlet.engine import QuadletInspection, analyze_container, command_line, inspect_container
-from unitgate.quadlet.generate import generated_service
+from unitgate.quadlet.engine import (
+    QuadletInspection,
+    analyze_container,
+    command_line,
+    generated_service,
+    inspect_container,
+)
 from unitgate.quadlet.score import MODEL
 
 __all__ = [

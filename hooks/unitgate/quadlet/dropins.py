@@ -94,29 +94,39 @@ def _non_numeric_filter(users_dir: str) -> Filter:
 
 
 def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | None, boundary: str) -> None:
-    """appendSubPaths: the directory and, recursively, its subdirectories (not `*.d`)."""
-    if not os.path.exists(path):
-        return
-    resolved = os.path.realpath(path)
-    if not _inside(resolved, os.path.realpath(boundary)):
-        return  # a symlink out of the repository: the host's files never count
-    if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
-        return
-    if filt is not None and not filt(resolved, is_user):
-        return
-    out.append(resolved)
-    try:
-        entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
-    except OSError:
-        return
-    for e in entries:
-        _append_sub_paths(out, os.path.join(resolved, e), is_user, filt, boundary)
+    """appendSubPaths: the directory and its subdirectories, depth first in name order as Go's WalkDir
+    (not `*.d`). Iterative (an explicit stack), so a deep tree cannot exhaust Python's recursion."""
+    stack = [path]
+    while stack:
+        p = stack.pop()
+        if not os.path.exists(p):
+            continue
+        resolved = os.path.realpath(p)
+        if not _inside(resolved, os.path.realpath(boundary)):
+            continue  # a symlink out of the repository: the host's files never count
+        if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
+            continue
+        if os.path.basename(resolved) == ".git":
+            continue  # a repository's metadata never holds quadlets (and can be large)
+        if filt is not None and not filt(resolved, is_user):
+            continue
+        out.append(resolved)
+        try:
+            entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
+        except OSError:
+            continue
+        stack.extend(os.path.join(resolved, e) for e in reversed(entries))
 
 
 def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
     """The directories quadlet reads, highest priority first, subdirectories expanded."""
     if layout.root is None and layout.home is None:
-        return (os.path.realpath(layout.sibling_dir or "."),)
+        # not a quadlet directory: the file's own directory is the search directory, subdirectories
+        # included, as quadlet would search it if it were one
+        sibling: list[str] = []
+        top = os.path.realpath(layout.sibling_dir or ".")
+        _append_sub_paths(sibling, top, False, None, top)
+        return tuple(sibling) or (top,)
     mode_rootless = layout.rootless if rootless is None else rootless
     out: list[str] = []
     boundary = layout.boundary
@@ -168,20 +178,23 @@ def dropin_dir_names(filename: str) -> tuple[str, ...]:
     return tuple(reversed(paths))
 
 
-def find_dropins(filename: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
-    """loadUnitDropins (5.4.2): the drop-in files that apply, in the order they are merged."""
+def find_dropins(filename: str, dirs: tuple[str, ...], names_first: bool = False) -> tuple[str, ...]:
+    """loadUnitDropins: the drop-in files that apply, in the order they are merged.
+
+    5.4.2 walks search directories outer and drop-in names inner (a higher-priority directory wins a
+    `.conf` name); `names_first` (5.6+) swaps the loops (a more specific drop-in name wins)."""
     chosen: dict[str, str] = {}
     names = dropin_dir_names(filename)
-    for d in dirs:
-        for name in names:
-            dd = os.path.join(d, name)
-            try:
-                entries = sorted(os.listdir(dd))
-            except OSError:
-                continue
-            for e in entries:
-                if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
-                    chosen[e] = os.path.join(dd, e)
+    pairs = [(d, n) for n in names for d in dirs] if names_first else [(d, n) for d in dirs for n in names]
+    for d, name in pairs:
+        dd = os.path.join(d, name)
+        try:
+            entries = sorted(os.listdir(dd))
+        except OSError:
+            continue
+        for e in entries:
+            if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
+                chosen[e] = os.path.join(dd, e)
     return tuple(chosen[k] for k in sorted(chosen, key=lambda s: s.encode("utf-8", "surrogateescape")))
 
 
@@ -201,7 +214,7 @@ class UnitSet:
         return None if p is None or p in self.dropped else p
 
 
-def load_units(dirs: tuple[str, ...]) -> UnitSet:
+def load_units(dirs: tuple[str, ...], extensions: tuple[str, ...] = QUADLET_EXTENSIONS) -> UnitSet:
     """loadUnitsFromDir over all dirs.
 
     5.4.2 quirks kept: a file that fails to parse does not claim its name, and one such file makes
@@ -219,7 +232,7 @@ def load_units(dirs: tuple[str, ...]) -> UnitSet:
         broken: str | None = None
         for e in entries:
             p = os.path.join(d, e)
-            if os.path.splitext(e)[1] not in QUADLET_EXTENSIONS or not os.path.isfile(p):
+            if os.path.splitext(e)[1] not in extensions or not os.path.isfile(p):
                 continue
             if e in units:
                 shadowed[p] = units[e]
@@ -258,7 +271,7 @@ def merge_dropins(
     return unit, tuple(diags)
 
 
-def quadlet_targets(path: str) -> list[str]:
+def quadlet_targets(path: str, names_first: bool = False) -> list[str]:
     """The `.container` files a path affects: itself for a `.container`, the units using it for a drop-in."""
     if path.endswith(".container"):
         return [path]
@@ -273,7 +286,9 @@ def quadlet_targets(path: str) -> list[str]:
     out: list[str] = []
     for name in sorted(unitset.units):
         upath = unitset.units[name]
-        if name.endswith(".container") and real in {os.path.realpath(p) for p in find_dropins(name, dirs)}:
+        if name.endswith(".container") and real in {
+            os.path.realpath(p) for p in find_dropins(name, dirs, names_first)
+        }:
             out.append(_same_style(upath, path))
     return out
 

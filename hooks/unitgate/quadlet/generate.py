@@ -11,33 +11,33 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
+from unitgate.quadlet.cmdline import Arg as Arg  # re-exported: the gate imports it from here
 from unitgate.quadlet.keys import CONTAINER_GROUP, QUADLET_GROUP, SERVICE_GROUP, UNIT_GROUP, unknown_key_error
 from unitgate.quadlet.parser import (
+    EXEC_FLAGS,
+    Group,
     QuadletFile,
+    SplitError,
     lookup,
     lookup_all,
     lookup_all_args,
     lookup_all_key_val,
+    lookup_all_key_words,
     lookup_all_strv,
     lookup_boolean,
     lookup_last_args,
     lookup_last_assignment,
     lookup_value,
+    split_words,
+    strip_quotes,
 )
+from unitgate.quadlet.releases import PODMAN_5_4, Release
 
 PODMAN = "/usr/bin/podman"  # quadlet's built-in default ($PODMAN overrides it at generation time)
 G = CONTAINER_GROUP
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One podman argument and the quadlet line that produced it (line 0: quadlet's own)."""
-
-    text: str
-    location: Location
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,11 @@ def _char_needs_escape(c: str) -> bool:
     return c.isspace() or o < 0x20 or o == 0x7F or c in "\"'\\"
 
 
-def escape_words(words: list[str]) -> str:
+def escape_words(words: list[str], space_hex: bool = False) -> str:
+    """escapeWords; `space_hex` (5.8+) writes a space inside a quoted word as `\\x20`."""
     out: list[str] = []
     table = {"\a": "\\a", "\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\f": "\\f"}
-    table.update({"\\": "\\\\", " ": " ", '"': '\\"', "'": "'"})
+    table.update({"\\": "\\\\", " ": "\\x20" if space_hex else " ", '"': '\\"', "'": "'"})
     for w in words:
         if any(_char_needs_escape(c) for c in w):
             esc = "".join((table.get(c, f"\\x{ord(c):02x}") if _char_needs_escape(c) else c) for c in w)
@@ -109,6 +110,7 @@ class _Line:
 @dataclass
 class _Service:
     groups: dict[str, list[_Line]] = field(default_factory=dict)
+    pair_quotes: bool = False  # the release's Lookup quote rule (see parser.strip_quotes)
 
     def group(self, name: str) -> list[_Line]:
         return self.groups.setdefault(name, [])
@@ -130,7 +132,7 @@ class _Service:
     def lookup(self, group: str, key: str) -> str | None:
         for line in reversed(self.groups.get(group, [])):
             if line.key == key:
-                return line.value.rstrip().strip('"')
+                return strip_quotes(line.value, self.pair_quotes)
         return None
 
     def rename(self, old: str, new: str) -> None:
@@ -161,6 +163,12 @@ class _Cmd:
     def add_keys(self, flag: str, kv: Mapping[str, Assignment]) -> None:
         for k in sorted(kv):
             self.add(kv[k].location, flag, f"{k}={kv[k].value}")
+
+    def add_key_words(self, flag: str, kv: Mapping[str, tuple[Assignment, bool]]) -> None:
+        """addKeys (5.6+): `K=V`, or a bare `K` for a word written without `=`."""
+        for k in sorted(kv):
+            a, bare = kv[k]
+            self.add(a.location, flag, k if bare else f"{k}={a.value}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,8 +218,9 @@ def _to_csv_go(fields: list[str]) -> str:
     return ",".join(q(f) for f in fields)
 
 
-def find_mount_type(mount: str) -> tuple[str, list[str]]:
-    """specgenutilexternal.FindMountType."""
+def find_mount_type(mount: str, default: str | None = None) -> tuple[str, list[str]]:
+    """specgenutilexternal.FindMountType; `default` is the type of a mount without `type=` (5.6+:
+    "volume"; before: refused)."""
     fields = _split_csv_go(mount)
     syntax = (
         "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,"
@@ -227,7 +236,9 @@ def find_mount_type(mount: str) -> tuple[str, list[str]]:
             continue
         mount_type, found = kv[1], True
     if not found:
-        raise ValueError(syntax)
+        if default is None:
+            raise ValueError(syntax)
+        mount_type = default
     return mount_type, tokens
 
 
@@ -246,13 +257,28 @@ RefLookup = Callable[[str], "RefInfo | None"]
 
 
 def _storage_source(
-    unit: QuadletFile, svc: _Service, source: str, refs: RefLookup, check_image: bool, loc: Location
+    unit: QuadletFile,
+    svc: _Service,
+    source: str,
+    refs: RefLookup,
+    check_image: bool,
+    loc: Location,
+    rel: Release = PODMAN_5_4,
 ) -> str:
     if source.startswith("."):
         source = absolute_path(unit, source)
     if source.startswith("/"):
-        svc.add(UNIT_GROUP, "RequiresMountsFor", source, loc)
-    elif source.endswith(".volume") or (check_image and source.endswith(".image")):
+        svc.add(
+            UNIT_GROUP,
+            "RequiresMountsFor",
+            escape_words([source], True) if rel.escape_spaces else source,
+            loc,
+        )
+    elif (
+        source.endswith(".volume")
+        or (check_image and source.endswith(".image"))
+        or (".artifact" in rel.extensions and source.endswith(".artifact"))
+    ):
         info = refs(source)
         if info is None:
             raise ConversionError(f"requested Quadlet source {source} was not found", loc)
@@ -353,13 +379,17 @@ def container_name(unit: QuadletFile) -> str:
     return v
 
 
-def service_name(unit: QuadletFile, group: str = G, suffix: str = "") -> str:
+def service_name(unit: QuadletFile, group: str = G, suffix: str = "", template_names: bool = False) -> str:
+    """getServiceName; with `template_names` (5.7+) `name@.volume` gives `name-volume@`."""
     v = lookup_value(unit, group, "ServiceName")
     if v is not None:
         return v
     base = unit.filename
     dot = base.rfind(".")
-    return (base[:dot] if dot > 0 else base) + suffix
+    base = base[:dot] if dot > 0 else base
+    if template_names and base.endswith("@"):
+        return base[:-1] + suffix + "@"
+    return base + suffix
 
 
 def convert_container(
@@ -368,18 +398,21 @@ def convert_container(
     rootless: bool,
     refs: RefLookup = lambda _n: None,
     device_exists: Callable[[str], bool] | None = None,
+    release: Release = PODMAN_5_4,
 ) -> Conversion:
-    """ConvertContainer (5.4.2). `refs` resolves other quadlet files by name; `device_exists`
-    decides `AddDevice=-/dev/x` (default: assume the device exists, the stricter reading)."""
+    """ConvertContainer of `release` (default 5.4.2). `refs` resolves other quadlet files by name;
+    `device_exists` decides `AddDevice=-/dev/x` (default: assume the device exists, the stricter
+    reading)."""
+    unit = replace(unit, pair_quotes=release.quote_pair_only)
     zero = Location(unit.path, 0)
-    svc = _Service()
+    svc = _Service(pair_quotes=release.quote_pair_only)
     for g in unit.groups:
         for a in g.lines:
             svc.add(g.name, a.key, a.value, a.location)
     cmd = _Cmd()
-    warnings = tuple(_image_warnings(unit))
+    warnings = tuple(_image_warnings(unit)) + (tuple(_split_warnings(unit)) if release.split_warnings else ())
     try:
-        _convert(unit, svc, cmd, zero, rootless, refs, device_exists)
+        _convert(unit, svc, cmd, zero, rootless, refs, device_exists, release)
     except ConversionError as e:
         diag = Diagnostic(
             e.location,
@@ -389,6 +422,31 @@ def convert_container(
         )
         return Conversion(tuple(cmd.args), (), diag, warnings)
     return Conversion(tuple(cmd.args), svc.freeze(), None, warnings)
+
+
+def _split_warnings(unit: QuadletFile) -> list[Diagnostic]:
+    """5.5+: quadlet warns (and drops the value) when Exec=/ReloadCmd= or a key=value list cannot be
+    split; 5.4.2 drops it silently."""
+    values: list[Assignment] = []
+    for key in ("Exec", "ReloadCmd"):
+        last = lookup_last_assignment(unit, G, key)
+        values.extend([last] if last is not None else [])
+    for key in ("Environment", "Label", "Annotation"):
+        values.extend(lookup_all(unit, G, key))
+    problems = ((a, _split_problem(a.value)) for a in values)
+    return [
+        Diagnostic(a.location, f"quadlet drops {a.key}={a.value}: {why}", Severity.WARNING, "UGQ011")
+        for a, why in problems
+        if why
+    ]
+
+
+def _split_problem(value: str) -> str:
+    try:
+        split_words(value, EXEC_FLAGS)
+    except SplitError as e:
+        return str(e)
+    return ""
 
 
 def _image_warnings(unit: QuadletFile) -> list[Diagnostic]:
@@ -435,15 +493,18 @@ def _convert(
     rootless: bool,
     refs: RefLookup,
     device_exists: Callable[[str], bool] | None,
+    rel: Release,
 ) -> None:
+    err = unknown_key_error(unit, unit.path, rel.container_keys, rel.reference)
+    if err is not None:
+        raise ConversionError(err.message.split(": ", 1)[1], err.location)
+    if rel.translate_dependencies:
+        _translate_dependencies(unit, svc, refs, rel)
     if not _default_deps_disabled(unit):
         target = "podman-user-wait-network-online.service" if rootless else "network-online.target"
         svc.prepend(UNIT_GROUP, "After", target, zero)
         svc.prepend(UNIT_GROUP, "Wants", target, zero)
     svc.add(UNIT_GROUP, "SourcePath", unit.path, zero)
-    err = unknown_key_error(unit, unit.path)
-    if err is not None:
-        raise ConversionError(err.message.split(": ", 1)[1], err.location)
     svc.rename(G, "X-Container")
     svc.rename(QUADLET_GROUP, "X-Quadlet")
 
@@ -476,20 +537,25 @@ def _convert(
         if kill_mode is not None:
             raise ConversionError(f"invalid KillMode '{kill_mode}'", _svc_loc(unit, "KillMode", zero))
         svc.set(SERVICE_GROUP, "KillMode", "mixed", zero)
-    env = lookup_all_key_val(unit, G, "Environment")
     svc.add(UNIT_GROUP, "RequiresMountsFor", "%t/containers", zero)
 
     stop = _Cmd()
     _base_cmd(unit, stop, zero)
-    stop.add(zero, "rm", "-v", "-f", "-i", "--cidfile=%t/%N.cid")
+    stop.add(zero, "rm", "-v", "-f", "-i", "--cidfile=%t/%N.cid" if rel.cidfile else name)
     words = [a.text for a in stop.args]
-    svc.add(SERVICE_GROUP, "ExecStop", escape_words(words), zero)
-    svc.add(SERVICE_GROUP, "ExecStopPost", escape_words(["-" + words[0], *words[1:]]), zero)
+    svc.add(SERVICE_GROUP, "ExecStop", escape_words(words, rel.escape_spaces), zero)
+    svc.add(
+        SERVICE_GROUP, "ExecStopPost", escape_words(["-" + words[0], *words[1:]], rel.escape_spaces), zero
+    )
+    if rel.container_keys >= {"ReloadCmd", "ReloadSignal"}:
+        _exec_reload(unit, svc, zero, name, rel.escape_spaces)
 
     _base_cmd(unit, cmd, zero)
     cmd.add(zero, "run")
     cmd.add(name_loc.location if name_loc and name_loc.value else zero, "--name", name)
-    cmd.add(zero, "--cidfile=%t/%N.cid", "--replace", "--rm")
+    if rel.cidfile:
+        cmd.add(zero, "--cidfile=%t/%N.cid")
+    cmd.add(zero, "--replace", "--rm")
     a = lookup(unit, G, "LogDriver")
     if a is not None:
         cmd.add(a.location, "--log-driver", a.value)
@@ -501,11 +567,14 @@ def _convert(
         cmd.add(a.location, "--cgroups", a.value)
     else:
         cmd.add(zero, "--cgroups=split")
+    entry = lookup(unit, G, "Entrypoint")
+    if rel.entrypoint_joined and entry is not None:
+        cmd.add(entry.location, f"--entrypoint={entry.value}")
     for key, flag in (
         ("Timezone", "--tz"),
         ("PidsLimit", "--pids-limit"),
         ("ShmSize", "--shm-size"),
-        ("Entrypoint", "--entrypoint"),
+        *((("Entrypoint", "--entrypoint"),) if not rel.entrypoint_joined else ()),
         ("WorkingDir", "--workdir"),
         ("IP", "--ip"),
         ("IP6", "--ip6"),
@@ -513,6 +582,7 @@ def _convert(
         ("StopSignal", "--stop-signal"),
         ("StopTimeout", "--stop-timeout"),
         ("Pull", "--pull"),
+        *rel.string_flags,
     ):
         a = lookup(unit, G, key)
         if a is not None and a.value:
@@ -533,6 +603,7 @@ def _convert(
         ("RunInit", "--init"),
         ("EnvironmentHost", "--env-host"),
         ("ReadOnlyTmpfs", "--read-only-tmpfs"),
+        *rel.bool_flags,
     ):
         b = lookup_boolean(unit, G, key)
         if b is not None:
@@ -574,6 +645,9 @@ def _convert(
         a = lookup(unit, G, key)
         if a is not None and a.value:
             cmd.add(a.location, "--security-opt", f"label={opt}:{a.value}")
+    a = lookup(unit, G, "AppArmor") if "AppArmor" in rel.container_keys else None
+    if a is not None and a.value:
+        cmd.add(a.location, "--security-opt", f"apparmor={a.value}")
     for a in lookup_all_strv(unit, G, "AddDevice"):
         dev = a.value
         if dev.startswith("-"):
@@ -614,7 +688,7 @@ def _convert(
         dest = parts[1] if len(parts) >= 2 else parts[0]
         options = ":" + parts[2] if len(parts) >= 3 else ""
         if source:
-            source = _storage_source(unit, svc, source, refs, False, a.location)
+            source = _storage_source(unit, svc, source, refs, False, a.location, rel)
         cmd.add(a.location, "-v", f"{source}:{dest}{options}" if source else dest)
 
     a = lookup(unit, G, "AutoUpdate")
@@ -627,9 +701,11 @@ def _convert(
         cmd.add(a.location, "--expose", port)
     for a in lookup_all(unit, G, "PublishPort"):
         cmd.add(a.location, "--publish", a.value)
-    cmd.add_keys("--env", env)
-    cmd.add_keys("--label", lookup_all_key_val(unit, G, "Label"))
-    cmd.add_keys("--annotation", lookup_all_key_val(unit, G, "Annotation"))
+    for key, flag in (("Environment", "--env"), ("Label", "--label"), ("Annotation", "--annotation")):
+        if rel.bare_keyval:
+            cmd.add_key_words(flag, lookup_all_key_words(unit, G, key))
+        else:
+            cmd.add_keys(flag, lookup_all_key_val(unit, G, key))
     for a in lookup_all_args(unit, G, "Mask"):
         cmd.add(a.location, "--security-opt", f"mask={a.value}")
     for a in lookup_all_args(unit, G, "Unmask"):
@@ -639,7 +715,7 @@ def _convert(
     for a in lookup_all_args(unit, G, "Secret"):
         cmd.add(a.location, "--secret", a.value)
     for a in lookup_all_args(unit, G, "Mount"):
-        cmd.add(a.location, "--mount", _mount(unit, svc, a, refs))
+        cmd.add(a.location, "--mount", _mount(unit, svc, a, refs, rel))
     for key, opt in (
         ("HealthCmd", "cmd"),
         ("HealthInterval", "interval"),
@@ -666,7 +742,10 @@ def _convert(
         info = refs(pod.value)
         if info is None:
             raise ConversionError(f"quadlet pod unit {pod.value} does not exist", pod.location)
-        cmd.add(pod.location, "--pod-id-file", f"%t/{info.service_name}.pod-id")
+        if rel.cidfile:
+            cmd.add(pod.location, "--pod-id-file", f"%t/{info.service_name}.pod-id")
+        else:
+            cmd.add(pod.location, "--pod", info.resource_name)
         svc.add(UNIT_GROUP, "BindsTo", info.service_name + ".service", pod.location)
         svc.add(UNIT_GROUP, "After", info.service_name + ".service", pod.location)
     for a in lookup_all_args(unit, G, "PodmanArgs"):
@@ -678,7 +757,73 @@ def _convert(
     exec_args = lookup_last_args(unit, G, "Exec")
     for a in exec_args or ():
         cmd.add(a.location, a.value)
-    svc.add(SERVICE_GROUP, "ExecStart", escape_words([x.text for x in cmd.args]), zero)
+    svc.add(SERVICE_GROUP, "ExecStart", escape_words([x.text for x in cmd.args], rel.escape_spaces), zero)
+
+
+# [Unit] keys whose quadlet-file names 5.5+ translates to service names (unitDependencyKeys).
+_DEPENDENCY_KEYS = (
+    "After",
+    "Before",
+    "BindsTo",
+    "Conflicts",
+    "OnFailure",
+    "OnSuccess",
+    "PartOf",
+    "PropagatesReloadTo",
+    "PropagatesStopTo",
+    "ReloadPropagatedFrom",
+    "Requires",
+    "Requisite",
+    "StopPropagatedFrom",
+    "Upholds",
+    "Wants",
+)
+
+
+def _translate_dependencies(unit: QuadletFile, svc: _Service, refs: RefLookup, rel: Release) -> None:
+    """translateUnitDependencies (5.5+): `Requires=db.container` becomes `Requires=db.service`; a name
+    with a quadlet extension that no loaded file has rejects the unit."""
+    for key in _DEPENDENCY_KEYS:
+        deps = lookup_all_strv(unit, UNIT_GROUP, key)
+        if not deps:
+            continue
+        words: list[str] = []
+        translated = False
+        for d in deps:
+            if os.path.splitext(d.value)[1] in rel.extensions:
+                info = refs(d.value)
+                if info is None:
+                    raise ConversionError(f"unable to translate dependency for {d.value}", d.location)
+                words.append(info.service_name + ".service")
+                translated = True
+            else:
+                words.append(d.value)
+        if translated:
+            lines = svc.group(UNIT_GROUP)
+            lines[:] = [ln for ln in lines if ln.key != key]
+            svc.add(UNIT_GROUP, key, " ".join(words), deps[-1].location)
+
+
+def _exec_reload(unit: QuadletFile, svc: _Service, zero: Location, name: str, space_hex: bool) -> None:
+    """handleExecReload (5.5+): ReloadCmd= runs `podman exec`, ReloadSignal= `podman kill --signal`."""
+    sig = lookup(unit, G, "ReloadSignal")
+    args = lookup_last_args(unit, G, "ReloadCmd") or ()
+    if not (sig is not None and sig.value) and not args:
+        return
+    if sig is not None and sig.value and args:
+        raise ConversionError(
+            "ReloadCmd and ReloadSignal are mutually exclusive but both are set", sig.location
+        )
+    reload = _Cmd()
+    _base_cmd(unit, reload, zero)
+    if args:
+        reload.add(args[0].location, "exec", name, *(x.value for x in args))
+        loc = args[0].location
+    else:
+        assert sig is not None
+        reload.add(sig.location, "kill", "--signal", sig.value, name)
+        loc = sig.location
+    svc.add(SERVICE_GROUP, "ExecReload", escape_words([x.text for x in reload.args], space_hex), loc)
 
 
 def _default_deps_disabled(unit: QuadletFile) -> bool:
@@ -715,12 +860,18 @@ def _networks(unit: QuadletFile, svc: _Service, cmd: _Cmd, refs: RefLookup) -> N
         cmd.add(a.location, "--network", network)
 
 
-def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup) -> str:
+def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup, rel: Release) -> str:
     try:
-        mtype, tokens = find_mount_type(a.value)
+        mtype, tokens = find_mount_type(a.value, "volume" if rel.mount_type_default else None)
     except ValueError as e:
         raise ConversionError(str(e), a.location) from None
-    if mtype not in ("volume", "bind", "glob", "image"):
+    if mtype not in (
+        "volume",
+        "bind",
+        "glob",
+        "image",
+        *(("artifact",) if ".artifact" in rel.extensions else ()),
+    ):
         return a.value
     idx, source = -1, ""
     for i, tok in enumerate(tokens):
@@ -730,21 +881,63 @@ def _mount(unit: QuadletFile, svc: _Service, a: Assignment, refs: RefLookup) -> 
                 raise ConversionError("source parameter does not include a value", a.location)
             idx, source = i, v
     if idx < 0 or not source:
-        # quadlet 5.4.2 indexes source[0] here and crashes; either way nothing is generated
-        raise ConversionError("mount has no source (quadlet 5.4.2 crashes on this)", a.location)
-    tokens[idx] = "source=" + _storage_source(unit, svc, source, refs, True, a.location)
+        # quadlet 5.4.2 indexes source[0] here and crashes; later releases refuse; either way nothing
+        # is generated
+        raise ConversionError(
+            "source cannot be empty"
+            if not rel.cidfile
+            else "mount has no source (quadlet 5.4.2 crashes on this)",
+            a.location,
+        )
+    tokens[idx] = "source=" + _storage_source(unit, svc, source, refs, True, a.location, rel)
     return _to_csv_go([f"type={mtype}", *tokens])
 
 
-def generated_service(unit: QuadletFile | str, *, rootless: bool | None = None) -> tuple[Assignment, ...]:
-    """The [Unit] and [Service] lines of the service quadlet 5.4.2 generates (drop-ins merged when a
-    path is given). User lines keep their file:line; what quadlet adds is at line 0 of the quadlet
-    file. Empty when quadlet refuses the file."""
-    if isinstance(unit, str):
-        from unitgate.quadlet.engine import inspect_container  # engine imports this module
+POD_GROUP = "Pod"
 
-        conv = inspect_container(unit, rootless=rootless).conversion
-        service = conv.service if conv is not None else ()
-    else:
-        service = convert_container(unit, rootless=bool(rootless)).service
+
+def pod_create_args(
+    pod: QuadletFile, *, refs: RefLookup = lambda _n: None, release: Release = PODMAN_5_4
+) -> tuple[Arg, ...] | None:
+    """The namespace-relevant part of the `podman pod create` quadlet generates for a `.pod` (ConvertPod:
+    user mappings, published ports, networks, volumes, PodmanArgs), each argument tied to its `.pod`
+    line. None when quadlet would not generate the pod (then the container's own flags stand)."""
+    group = pod.group(POD_GROUP)
+    if group is not None and any(a.key not in release.pod_keys for a in group.lines):
+        return None  # checkForUnknownKeys: quadlet does not generate this pod
+    # The [Pod] keys go through the same helpers as [Container] ones (quadlet calls them with the group
+    # name), so present the group under the name those helpers read.
+    view = replace(
+        pod,
+        groups=(Group(G, group.lines if group else (), group.header if group else None),),
+        pair_quotes=release.quote_pair_only,
+    )
+    zero = Location(pod.path, 0)
+    svc = _Service(pair_quotes=release.quote_pair_only)
+    cmd = _Cmd()
+    try:
+        _user_mappings(view, cmd, zero)
+        for a in lookup_all(view, G, "PublishPort"):
+            cmd.add(a.location, "--publish", a.value)
+        _networks(view, svc, cmd, refs)
+        for a in lookup_all(view, G, "Volume"):
+            parts = a.value.split(":", 2)
+            if len(parts) >= 2 and parts[0]:
+                src = _storage_source(view, svc, parts[0], refs, False, a.location, release)
+                cmd.add(a.location, "-v", ":".join([src, *parts[1:]]))
+            else:
+                cmd.add(a.location, "-v", parts[-1] if len(parts) == 1 else a.value)
+    except ConversionError:
+        return None
+    for a in lookup_all_args(view, G, "PodmanArgs"):
+        cmd.add(a.location, a.value)
+    return tuple(cmd.args)
+
+
+def service_lines(
+    unit: QuadletFile, *, rootless: bool = False, release: Release = PODMAN_5_4
+) -> tuple[Assignment, ...]:
+    """The [Unit] and [Service] lines quadlet generates from an already merged file (no drop-ins are
+    read here; `engine.generated_service` takes a path). Empty when quadlet refuses the file."""
+    service = convert_container(unit, rootless=rootless, release=release).service
     return tuple(a for a in service if a.section in (UNIT_GROUP, SERVICE_GROUP))

@@ -112,6 +112,37 @@ CONTAINER_KEYS: frozenset[str] = frozenset(
 
 QUADLET_KEYS: frozenset[str] = frozenset({"DefaultDependencies"})
 
+# [Pod] keys 5.4.2 accepts (supportedPodKeys); a .pod with another key is not generated.
+POD_KEYS: frozenset[str] = frozenset(
+    {
+        "AddHost",
+        "ContainersConfModule",
+        "DNS",
+        "DNSOption",
+        "DNSSearch",
+        "GIDMap",
+        "GlobalArgs",
+        "IP",
+        "IP6",
+        "Network",
+        "NetworkAlias",
+        "PodName",
+        "PodmanArgs",
+        "PublishPort",
+        "RemapGid",
+        "RemapUid",
+        "RemapUidSize",
+        "RemapUsers",
+        "ServiceName",
+        "ShmSize",
+        "SubGIDMap",
+        "SubUIDMap",
+        "UIDMap",
+        "UserNS",
+        "Volume",
+    }
+)
+
 # [Service] keys quadlet 5.6.0+ warns about ("use at your own risk"); 5.4.2 passes them silently, but
 # they change the podman process, never the container, so they are findings either way.
 UNSUPPORTED_SERVICE_KEYS: tuple[str, ...] = ("User", "Group", "DynamicUser")
@@ -128,15 +159,20 @@ QUADLET_EXTENSIONS: tuple[str, ...] = (
 )
 
 
-def unknown_key_error(unit: QuadletFile, display_path: str) -> Diagnostic | None:
+def unknown_key_error(
+    unit: QuadletFile,
+    display_path: str,
+    container_keys: frozenset[str] = CONTAINER_KEYS,
+    version: str = QUADLET_VERSION,
+) -> Diagnostic | None:
     """checkForUnknownKeys: the first unsupported key of [Container], then of [Quadlet]."""
-    for group, supported in ((CONTAINER_GROUP, CONTAINER_KEYS), (QUADLET_GROUP, QUADLET_KEYS)):
+    for group, supported in ((CONTAINER_GROUP, container_keys), (QUADLET_GROUP, QUADLET_KEYS)):
         for key in unit.keys(group):
             if key not in supported:
                 first = next(a for a in unit.lines(group) if a.key == key)
                 return Diagnostic(
                     first.location,
-                    f"quadlet {QUADLET_VERSION} refuses the file: unsupported key '{key}' in group "
+                    f"quadlet {version} refuses the file: unsupported key '{key}' in group "
                     f"'{group}' in {display_path}",
                     Severity.ERROR,
                     "UGQ002",
@@ -144,12 +180,21 @@ def unknown_key_error(unit: QuadletFile, display_path: str) -> Diagnostic | None
     return None
 
 
-def unsupported_service_key_warnings(unit: QuadletFile) -> tuple[Diagnostic, ...]:
+def unsupported_service_key_warnings(
+    unit: QuadletFile, quadlet_warns: bool = False
+) -> tuple[Diagnostic, ...]:
+    """[Service] User=/Group=/DynamicUser=: a finding in every release; `quadlet_warns` (5.6+) says
+    quadlet prints its own warning too."""
     return tuple(
         Diagnostic(
             a.location,
-            f"quadlet does not support the key {a.key}= in [Service] (podman ≥5.6 warns 'use at your own "
-            "risk'); it changes the podman process, not the container. Use User=/Group= in [Container]",
+            (
+                f"Warning: using key {a.key} in the Service group is not supported - use at your own risk"
+                if quadlet_warns
+                else f"quadlet does not support the key {a.key}= in [Service] (podman ≥5.6 warns 'use at "
+                "your own risk')"
+            )
+            + "; it changes the podman process, not the container. Use User=/Group= in [Container]",
             Severity.WARNING,
             "UGQ010",
         )

@@ -62,6 +62,9 @@ class QuadletFile:
     groups: tuple[Group, ...] = ()
     sources: tuple[str, ...] = ()  # files merged, in order
     headers: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (file, group) -> first line
+    # Lookup's quote rule: False strips every leading/trailing `"` (5.0-5.8.1), True one matching pair
+    # (5.8.2+); set by the converter from the release being modelled
+    pair_quotes: bool = False
 
     @property
     def filename(self) -> str:
@@ -98,7 +101,13 @@ class QuadletFile:
         headers = dict(self.headers)
         for k, v in other.headers.items():
             headers.setdefault(k, v)
-        return QuadletFile(self.path, tuple(groups[n] for n in order), self.sources + other.sources, headers)
+        return QuadletFile(
+            self.path,
+            tuple(groups[n] for n in order),
+            self.sources + other.sources,
+            headers,
+            self.pair_quotes,
+        )
 
 
 @dataclass(frozen=True)
@@ -410,12 +419,21 @@ def lookup_last_assignment(unit: QuadletFile, group: str, key: str) -> Assignmen
     return None
 
 
+def strip_quotes(v: str, pair_only: bool) -> str:
+    """Lookup's quote removal after trailing space: all `"` at both ends (5.0.0-5.8.1), or one
+    matching surrounding pair (5.8.2+, so `"a" "b"` keeps its inner quotes)."""
+    v = go_trim_right_space(v)
+    if not pair_only:
+        return v.strip('"')
+    return v[1:-1] if len(v) >= 2 and v[0] == '"' and v[-1] == '"' else v
+
+
 def lookup(unit: QuadletFile, group: str, key: str) -> Assignment | None:
-    """Lookup: last value, trailing space removed, then `strings.Trim(v, "\\"")` (5.0.0–5.8.1)."""
+    """Lookup: the last value, trailing space removed, quotes stripped as the file's release does."""
     a = lookup_last_assignment(unit, group, key)
     if a is None:
         return None
-    v = go_trim_right_space(_apply_line_continuation(a.value)).strip('"')
+    v = strip_quotes(_apply_line_continuation(a.value), unit.pair_quotes)
     return Assignment(a.section, a.key, v, a.location)
 
 
@@ -490,10 +508,21 @@ def lookup_last_args(unit: QuadletFile, group: str, key: str) -> tuple[Assignmen
 
 
 def lookup_all_key_val(unit: QuadletFile, group: str, key: str) -> dict[str, Assignment]:
-    """LookupAllKeyVal: `K=V` words into a map, later keys win; words without `=` are ignored (5.4.2)."""
+    """LookupAllKeyVal before 5.6: `K=V` words into a map, later keys win; words without `=` are
+    ignored."""
     res: dict[str, Assignment] = {}
     for a in lookup_all_args(unit, group, key):
         k, sep, v = a.value.partition("=")
         if sep:
             res[k] = Assignment(a.section, k, v, a.location)
+    return res
+
+
+def lookup_all_key_words(unit: QuadletFile, group: str, key: str) -> dict[str, tuple[Assignment, bool]]:
+    """LookupAllKeyVal (5.6+): like `lookup_all_key_val`, and a word without `=` maps to its line with
+    `True` (podman gets `--env K`: the host's value)."""
+    res: dict[str, tuple[Assignment, bool]] = {}
+    for a in lookup_all_args(unit, group, key):
+        k, sep, v = a.value.partition("=")
+        res[k] = (Assignment(a.section, k, v, a.location), not sep)
     return res

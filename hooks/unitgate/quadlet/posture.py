@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from unitgate.model import Location
-from unitgate.quadlet.generate import Arg
+from unitgate.quadlet.cmdline import Arg
 
 T = TypeVar("T")
 
@@ -163,6 +163,7 @@ class ContainerPosture:
     group_add: tuple[Item, ...] = ()
     global_args: tuple[Item, ...] = ()
     image: Decided[str | None] = Decided(None)
+    pod: Decided[str | None] = Decided(None)  # the .pod file whose namespaces the container joins
 
     # -- derived views -------------------------------------------------------------------------
 
@@ -521,3 +522,45 @@ def host_equivalence(p: ContainerPosture) -> HostEquivalence | None:
         ):
             return HostEquivalence(f"{hp} mounted read-write for the host's root user", m.location)
     return None
+
+
+# What a pod shares with its containers unless `--share` says otherwise (podman's infra default).
+POD_DEFAULT_SHARE = frozenset({"ipc", "net", "uts"})
+
+
+def _pod_share(flags: Sequence[Flag]) -> frozenset[str]:
+    share = set(POD_DEFAULT_SHARE)
+    for f in flags:
+        if f.name == "share" and f.value is not None:
+            v = f.value
+            if v.startswith("+"):
+                share |= set(v[1:].split(","))
+            else:
+                share = set(v.split(",")) - {""}
+    return frozenset(share)
+
+
+def join_pod(p: ContainerPosture, pod_args: Sequence[Arg], pod: Item) -> ContainerPosture:
+    """The container as a member of its pod (`Pod=`): the pod's network (when shared, as by default),
+    its user namespace and published ports and volumes decide, each from its `.pod` line; where the
+    `.pod` file says nothing, podman's default for the pod applies, located at the `Pod=` line."""
+    flags, _ = parse_run_args(pod_args)
+    share = _pod_share(flags)
+    pp = posture_from_args(pod_args, rootless=p.rootless)
+    changes: dict[str, object] = {"pod": Decided(pod.value, pod.location)}
+    if "net" in share:
+        default = Item("pasta" if p.rootless.value else "bridge", pod.location)
+        changes["networks"] = pp.networks or (default,)
+    if pp.userns.location is not None or pp.id_mappings:
+        changes["userns"], changes["id_mappings"] = pp.userns, pp.id_mappings
+    else:
+        changes["userns"], changes["id_mappings"] = Decided(None, pod.location), ()
+    for ns in ("pid", "uts", "ipc", "cgroupns"):
+        d = getattr(pp, ns)
+        if d.location is not None:
+            changes[ns] = d
+    changes["ports"] = p.ports + pp.ports
+    changes["mounts"] = p.mounts + pp.mounts
+    if pp.publish_all.value:
+        changes["publish_all"] = pp.publish_all
+    return replace(p, **changes)  # type: ignore[arg-type]
