@@ -51,7 +51,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: github under GitHub Actions, else text)",
     )
-    check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+    check.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also check the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    changed = check.add_mutually_exclusive_group()
+    changed.add_argument(
+        "--staged",
+        action="store_true",
+        help="also check what git's staged changes affect: the units of deleted or renamed drop-ins, "
+        "and every file a changed policy file governs (the pre-commit hook)",
+    )
+    changed.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="also check what changed since the merge base of REF and HEAD, deletions and policy changes "
+        "included (CI)",
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories to check (a directory: every unit, drop-in and quadlet in it); "
+        "none: the whole repository (git's tracked and untracked, not ignored, files) or working tree",
+    )
     return parser
 
 

@@ -320,6 +320,8 @@ class RunInfo:
     files: tuple[str, ...] = ()  # the paths given
     color: bool = False  # text: ANSI colours (decided by the caller: TTY, NO_COLOR, FORCE_COLOR)
     suppressed: int = 0  # findings silenced by a suppression
+    checked_files: int = 0  # distinct files read: the paths given and every file merged into a unit
+    errors: int = 0  # things that could not be checked at all (told on stderr; exit 2)
 
 
 def blocking(findings: Sequence[Finding]) -> bool:

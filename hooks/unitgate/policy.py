@@ -14,7 +14,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from unitgate.policy_terms import (
     template_name,
     to_value,
 )
+from unitgate.regular import NotRegular, read_regular
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -305,16 +305,13 @@ def mentions_policy_table(raw: bytes) -> bool:
 
 
 def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
-    """A policy file's bytes: a regular file (never a FIFO or device: opened non-blocking, checked
-    after opening), at most POLICY_MAX_BYTES."""
+    """A policy file's bytes: a regular file (never a FIFO or device), at most POLICY_MAX_BYTES."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        raw = read_regular(path, POLICY_MAX_BYTES)
+    except NotRegular:
+        raise PolicyError(shown, "is not a regular file") from None
     except OSError as exc:
         raise PolicyError(shown, f"cannot read policy file: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PolicyError(shown, "is not a regular file")
-        raw = handle.read(POLICY_MAX_BYTES + 1)
     if len(raw) > POLICY_MAX_BYTES:
         raise PolicyError(shown, f"larger than {POLICY_MAX_BYTES // 1024} KiB; a policy is a few kilobytes")
     return raw

@@ -12,7 +12,17 @@ NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a file kind unitgate does not score:
 SHADOWED = "UG-INPUT-SHADOWED"  # the given file is not the one systemd loads: UG305
 QUADLET_SHADOWED = "UGQ005"  # quadlet uses another file of the same name: UG305
 QUADLET_SERVICE_KEY = "UGQ010"  # [Service] User=/Group=/DynamicUser= in a quadlet: UG306
-INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})  # exit 2
+# A file the engine did not read (or whose name is no unit name): UG308 for that file, the rest of the
+# run goes on. Any other engine input code that is an error counts the same (the confinement codes).
+INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})
+
+
+def is_input_error(diagnostic: Diagnostic) -> bool:
+    if diagnostic.code in (NOT_SUPPORTED, "UG-INPUT-NOT-FOUND"):
+        return False
+    return diagnostic.code in INPUT_ERRORS or (
+        diagnostic.code.startswith("UG-INPUT-") and diagnostic.severity is Severity.ERROR
+    )
 
 
 def is_container(analysis: UnitAnalysis) -> bool:
@@ -43,9 +53,9 @@ def load_findings(analysis: UnitAnalysis) -> list[Finding]:
         ]
     convert = _quadlet_finding if is_container(analysis) else _diagnostic_finding
     shown = [d for d in analysis.diagnostics if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED]
-    findings = [convert(unit, d) for d in shown]
+    findings = [_unread_finding(unit, d) if is_input_error(d) else convert(unit, d) for d in shown]
     refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
-    if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
+    if refused and not any(f.rule in ("UG301", "UG308", "UG901") for f in findings):
         where = analysis.fragment or analysis.path
         findings.append(
             Finding(
@@ -56,6 +66,12 @@ def load_findings(analysis: UnitAnalysis) -> list[Finding]:
             )
         )
     return findings
+
+
+def _unread_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    """A file the engine did not read: UG308, naming why (the engine's message names the file, and for
+    a link its target, never its content)."""
+    return Finding("UG308", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
 
 
 def _quadlet_finding(unit: str, diagnostic: Diagnostic) -> Finding:

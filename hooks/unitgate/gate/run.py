@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from unitgate import __version__, escape, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
-from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.exposure import unit_exposure
-from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
+from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
-from unitgate.model import Location, UnitInputError
+from unitgate.model import Location
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
+from unitgate.regular import read_regular
 
 if TYPE_CHECKING:
     from unitgate.quadlet.engine import QuadletInspection
@@ -66,10 +67,16 @@ class Result:
     findings: tuple[Finding, ...]
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
+    errors: tuple[str, ...] = ()  # what could not be checked at all (a missing path, a broken policy)
 
     @property
     def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_ERROR
         return EXIT_FINDINGS if blocking(self.findings) else EXIT_OK
+
+
+FINDINGS_PER_FILE = 100  # shown per file; the rest are counted in one UG903 finding
 
 
 Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
@@ -97,17 +104,29 @@ def check(
     inspect: Inspector | None = None,
     color: bool = False,
 ) -> Result:
-    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
-    or UnitInputError for exit-2 conditions."""
-    for path in paths:
-        if not os.path.lexists(path):
-            raise UnitInputError(Location(path), "no such file")
+    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError for a
+    `policy_file` that cannot be used. Everything else is per file: a path that does not exist, or a
+    discovered policy that cannot be used, is an error in `Result.errors` (exit 2) and the other files
+    are still checked; a file that cannot be read is a UG308 finding for that file."""
+    errors = [f"error: {p}: no such file" for p in paths if not os.path.lexists(p)]
+    paths = [p for p in paths if os.path.lexists(p)]
     fixed_policy = load_file(policy_file) if policy_file else None
     finder = Finder()
     inspect = inspect or _default_inspector
+    broken_policies: dict[str, str] = {}
 
-    def policy_for(path: str) -> Policy:
-        return fixed_policy or finder.for_path(path)
+    def policy_for(path: str) -> Policy | None:
+        if fixed_policy is not None:
+            return fixed_policy
+        try:
+            return finder.for_path(path)
+        except PolicyError as exc:
+            broken_policies.setdefault(exc.path, str(exc))
+            return None
+
+    def file_policy(path: str) -> UnitPolicy | None:
+        policy = policy_for(path)
+        return None if policy is None else policy.for_unit("")
 
     # Units first, then quadlets, each in the order given (the summary lists them so).
     systemd_paths = [p for p in paths if not is_quadlet(p)]
@@ -117,20 +136,21 @@ def check(
         *(analyze(quadlet_paths) if quadlet_paths else []),
     ]
 
-    for analysis in analyses:
-        for diagnostic in analysis.diagnostics:
-            if diagnostic.code in INPUT_ERRORS:
-                raise UnitInputError(diagnostic.location, diagnostic.message)
     findings: list[Finding] = []
+    per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
     summaries: list[UnitSummary] = []
-    sources_of: dict[str, tuple[str, ...]] = {}
-    seen: set[str] = set()
+    # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
+    seen: set[tuple[str, str]] = set()
     checked: list[UnitAnalysis] = []
     for analysis in analyses:
-        if analysis.unit in seen:
+        key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        if key in seen:
             continue  # each unit once, even when several changed files reach it
-        seen.add(analysis.unit)
-        unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+        seen.add(key)
+        policy = policy_for(analysis.path)
+        if policy is None:
+            continue
+        unit_policy = policy.for_unit(analysis.unit)
         container = is_container(analysis)
         inspection = None
         if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
@@ -138,11 +158,17 @@ def check(
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
-        sources_of[analysis.unit] = analysis.sources
         unit_findings = evaluate(analysis, unit_policy, inspection)
-        findings += [
-            f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
-        ]
+        per_unit.append(
+            (
+                [
+                    f
+                    for f in unit_findings
+                    if not unit_policy.ignores(f.rule, f.directive, container=container)
+                ],
+                analysis.sources,
+            )
+        )
         if container:
             from unitgate.gate import container_advice
 
@@ -171,33 +197,92 @@ def check(
             continue
         suppressions, broken = suppress.parse(file, text)
         by_file[file] = suppressions
-        file_policy = policy_for(file).for_unit("")
-        findings += [f for f in broken if not file_policy.ignores(f.rule, None)]
-    applied = suppress.apply(findings, by_file, sources_of)
+        rules = file_policy(file)
+        findings += [f for f in broken if rules is not None and not rules.ignores(f.rule, None)]
+    # Suppressions apply unit by unit (a file-wide one to every unit the file is part of); one is
+    # unused only when no unit used it.
+    every = [s for suppressions in by_file.values() for s in suppressions]
+    used: set[suppress.Suppression] = set()
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for unit_findings, sources in [*per_unit, (findings, ())]:
+        if not unit_findings:
+            continue
+        unit = next((f.unit for f in unit_findings if f.unit), "")
+        applied = suppress.apply(unit_findings, by_file, {unit: sources} if unit else {})
+        kept += applied.kept
+        suppressed += applied.suppressed
+        used |= set(every) - set(applied.unused)
     # An unused suppression is reported only where every finding it could match was computed: in a
     # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
     owned = set(paths) | {a.fragment for a in analyses if a.fragment}
-    unused = [
-        suppress.unused_finding(s)
-        for s in applied.unused
-        if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
-    ]
-    final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    unused = []
+    for s in dict.fromkeys(every):
+        rules = file_policy(s.location.path)
+        if (
+            s not in used
+            and s.location.path in owned
+            and rules is not None
+            and not rules.ignores("UG402", None)
+        ):
+            unused.append(suppress.unused_finding(s))
+    final = cap_per_file(sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key))
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
         files=tuple(paths),
         color=color,
-        suppressed=len(applied.suppressed),
+        suppressed=len(suppressed),
+        checked_files=len({os.path.realpath(f) for f in files}),
     )
-    return Result(tuple(final), info, applied.suppressed)
+    errors += [f"policy error: {message}" for message in broken_policies.values()]
+    return Result(tuple(final), replace(info, errors=len(errors)), tuple(suppressed), tuple(errors))
+
+
+def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
+    """At most `limit` findings per file, each message bounded; past that, one UG903 finding counts the
+    rest by rule and takes the most severe level among them, so the exit code does not change. Keeps
+    the output (and a SARIF document's size) bounded whatever one file holds."""
+    out: list[Finding] = []
+    rest: dict[str, list[Finding]] = {}
+    shown: dict[str, int] = {}
+    for f in findings:
+        path = f.location.path
+        if shown.get(path, 0) < limit - 1:
+            shown[path] = shown.get(path, 0) + 1
+            out.append(replace(f, message=escape.bounded(f.message, escape.MESSAGE_LIMIT)))
+        else:
+            rest.setdefault(path, []).append(f)
+    for path, extra in rest.items():
+        if len(extra) == 1:
+            out.append(replace(extra[0], message=escape.bounded(extra[0].message, escape.MESSAGE_LIMIT)))
+            continue
+        by_rule: dict[str, int] = {}
+        for f in extra:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        level = min((f.effective_level for f in extra), key=list(Level).index)
+        counted = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+        out.append(
+            Finding(
+                "UG903",
+                Location(path, extra[0].line),
+                f"{len(extra)} more findings in this file are not shown ({counted}); unitgate shows "
+                f"{limit - 1} per file",
+                level=level,
+            )
+        )
+    return sorted(out, key=Finding.sort_key)
+
+
+READ_LIMIT = 16 * 1024 * 1024  # bytes of a file read for its suppression comments
 
 
 def _read_text(path: str) -> str | None:
+    """A file's text for its `# unitgate:` comments: regular files only, opened without blocking,
+    at most READ_LIMIT bytes; anything else has no suppressions."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except (OSError, ValueError):
+        return read_regular(path, READ_LIMIT)[:READ_LIMIT].decode("utf-8", errors="replace")
+    except OSError:
         return None
 
 
@@ -215,22 +300,77 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+def select(ns: argparse.Namespace) -> list[str]:
+    """The files `unitgate check` was asked about: the paths given (a directory stands for the files in
+    it), `--files-from`, the change set of `--staged`/`--diff-base`; none of these: the whole
+    repository (or the working tree). Raises changes.SelectionError."""
+    from unitgate.gate import changes
+
+    staged = getattr(ns, "staged", False)
+    base = getattr(ns, "diff_base", None)
+    listed = changes.read_list(ns.files_from) if getattr(ns, "files_from", None) else []
+    given = [*ns.paths, *listed]
+    out: list[str] = []
+    for path in given:
+        out += changes.tree_files(path) if os.path.isdir(path) else [path]
+    if staged or base is not None:
+        changed, against = changes.changes(base)
+        out += changes.paths_for_changes(changed, against, ns.policy)
+    elif not given:
+        out += changes.tree_files(".")
+    return list(dict.fromkeys(out))
+
+
+def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
+    """Paths relative to the repository root (GitHub attaches annotations and SARIF results by them),
+    whatever directory unitgate runs from; paths outside the repository are left as they are."""
+    from unitgate.gate.changes import repo_root
+
+    root = repo_root()
+    if root is None:
+        return list(findings)
+    here = os.path.relpath(os.getcwd(), root)
+    out = []
+    for f in findings:
+        path = os.path.normpath(os.path.join(here, f.location.path))
+        if os.path.isabs(f.location.path) or path.startswith(".."):
+            out.append(f)
+        else:
+            out.append(replace(f, location=replace(f.location, path=path.replace(os.sep, "/"))))
+    return out
+
+
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
+    from unitgate.gate.changes import SelectionError
     from unitgate.report import REPORTERS
 
     fmt = ns.format or default_format()
-    if not ns.paths:
+    try:
+        paths = select(ns)
+    except SelectionError as exc:
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+        return EXIT_ERROR
+    if not paths:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
+    if not any(os.path.lexists(p) for p in paths):
+        for path in paths:
+            print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
+        return EXIT_ERROR
     try:
-        result = check(ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color())
+        result = check(paths, policy_file=ns.policy, color=fmt == "text" and use_color())
     except PolicyError as exc:
         print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
-    except UnitInputError as exc:
-        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
-    sys.stdout.write(REPORTERS[fmt](result.findings, result.info))
-    sys.stdout.flush()
+    findings: Sequence[Finding] = result.findings
+    if fmt in ("github", "sarif"):
+        findings = repository_relative(findings)
+    # The errors go first (on stderr), then every finding there is; with errors and nothing checked,
+    # no report at all (a summary would suggest something passed).
+    for error in result.errors:
+        print(f"unitgate: {escape.quote(error, escape.MESSAGE_LIMIT)}", file=sys.stderr)
+    if not result.errors or findings or result.info.units:
+        sys.stdout.write(REPORTERS[fmt](findings, result.info))
+        sys.stdout.flush()
     return result.exit_code

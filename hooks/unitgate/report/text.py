@@ -34,9 +34,18 @@ def _plural(n: int, word: str) -> str:
 def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     n = counts(findings)
     units = _plural(len(info.units), "unit")
+    if info.checked_files:
+        units += f" from {_plural(info.checked_files, 'file')}"
     policies = sorted({escape.text(u.policy) for u in info.units})
     policy = f"; policy: {'; '.join(policies)}" if policies else ""
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
+    if info.errors:
+        parts = [_plural(n[level], level.value) for level in Level if n[level]]
+        found = f"found {', '.join(parts)}" if parts else "no findings"
+        errors = _plural(info.errors, "error")
+        return (
+            f"Not everything could be checked ({errors}, see above): {found} in {units}{suppressed}{policy}."
+        )
     if not n[Level.ERROR] and not n[Level.WARNING]:
         notes = f" ({_plural(n[Level.NOTE], 'note')})" if n[Level.NOTE] else ""
         return f"All checks passed: {units}{notes}{suppressed}{policy}."
