@@ -480,8 +480,8 @@ class Finder:
 
 def _policy_in(directory: Path) -> Path | None:
     candidate = directory / POLICY_FILE
-    if candidate.is_file():
-        return candidate
+    if os.path.lexists(candidate):
+        return candidate  # whatever it is: load_file refuses a FIFO, device or directory out loud
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
         # Only a pyproject.toml with a [tool.unitgate] table header is a policy; any other is never
