@@ -41,7 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="podman release whose quadlet reads .container files (default: 5.4)",
     )
-    explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
+    explain.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also explain the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    explain.add_argument("paths", nargs="*", metavar="PATH", help="unit files, drop-ins or quadlet files")
 
     check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")
     check.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")

@@ -21,6 +21,18 @@ _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
+    paths = list(ns.paths)
+    if getattr(ns, "files_from", None):
+        from unitgate.gate.changes import SelectionError, read_list  # only for lists: keeps start-up light
+
+        try:
+            paths += read_list(ns.files_from)
+        except SelectionError as exc:
+            print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+            return 2
+    if not paths:
+        print("unitgate: error: explain needs a PATH or --files-from", file=sys.stderr)
+        return 2
     render = partial(_render_one, ns.format, _stdout_is_utf8())
     json_out = ns.format == "json"
     ok = True
@@ -30,7 +42,7 @@ def run(ns: argparse.Namespace) -> int:
     # JSON document; the exit code (2 for an internal error) says whether it is complete.
     out("[" if json_out else "")
     try:
-        jobs = plan(ns.paths, podman=getattr(ns, "podman", None))
+        jobs = plan(paths, podman=getattr(ns, "podman", None))
         for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, jobs)):
             out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
             if diagnostics and not json_out:

@@ -257,3 +257,20 @@ def test_pre_commit_blocks_a_deleted_dropin(tmp_path: Path) -> None:
     git(work, "checkout", "--", "units/demo.service.d/hardening.conf")
     passed = try_repo()
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_bare_check_from_a_subdirectory_checks_the_whole_repository(tmp_path: Path) -> None:
+    root = git_repo(tmp_path / "repo")
+    _layout(root)
+    (root / "docs").mkdir(exist_ok=True)
+    run = unitgate(["check", "--format", "json"], root / "docs")
+    units = {u["unit"] for u in json.loads(run.out)["units"]}
+    assert units == {"web.service", "db.service", "app.container", "stale.service"}
+
+
+def test_explain_files_from_is_one_json_document(tmp_path: Path) -> None:
+    names = [f"u{i}.service" for i in range(300)]
+    write(tmp_path, {name: UNIT for name in names})
+    listing = "\0".join(names).encode()
+    run = unitgate(["explain", "--format", "json", "--files-from", "-"], tmp_path, stdin=listing)
+    assert [u["unit"] for u in json.loads(run.out)] == names

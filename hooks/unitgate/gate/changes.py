@@ -213,6 +213,8 @@ def _is_policy_change(change: Change, against: str, policy_file: str | None) -> 
 def governed_by(directory: str, finder: Finder) -> list[str]:
     """The checked files under `directory` whose policy is the one in `directory` (or, when that one was
     deleted, the one above it): those in subdirectories with a policy of their own are left out."""
+    if not os.path.isdir(directory):
+        return []  # the directory went with the policy file: nothing left that it governed
     top = Path(os.path.abspath(directory))
     out = []
     for path in tree_files(directory):
@@ -266,6 +268,5 @@ def _quadlet_stand_ins(deleted: str) -> list[str]:
 
 
 def _shown(path: str) -> str:
-    """Relative to the working directory when below it, as a user would name the file."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+    """Relative to the working directory, as a user would name the file."""
+    return os.path.relpath(path)

@@ -317,7 +317,9 @@ def select(ns: argparse.Namespace) -> list[str]:
         changed, against = changes.changes(base)
         out += changes.paths_for_changes(changed, against, ns.policy)
     elif not given:
-        out += changes.tree_files(".")
+        # The whole repository, wherever in it unitgate runs (outside git: the working directory).
+        root = changes.repo_root() or "."
+        out += [os.path.relpath(p) for p in changes.tree_files(root)]
     return list(dict.fromkeys(out))
 
 
