@@ -48,7 +48,7 @@ from unitgate.policy_terms import (
     template_name,
     to_value,
 )
-from unitgate.regular import NotRegular, read_regular
+from unitgate.regular import NotRegular, Outside, read_regular
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -310,6 +310,10 @@ def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
         raw = read_regular(path, POLICY_MAX_BYTES)
     except NotRegular:
         raise PolicyError(shown, "is not a regular file") from None
+    except Outside as exc:
+        raise PolicyError(
+            shown, f"is a symlink to {escape.quote(exc.target)}, outside the repository; not read"
+        ) from None
     except OSError as exc:
         raise PolicyError(shown, f"cannot read policy file: {exc.strerror or exc}") from None
     if len(raw) > POLICY_MAX_BYTES:

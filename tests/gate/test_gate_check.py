@@ -146,7 +146,9 @@ def test_masked_unit_is_reported_not_scored(
     assert lines(run) == [
         "app.service:1:1: UG302 app.service is masked (empty file or symlink to /dev/null): not scored"
     ]
-    assert run.out.splitlines()[-1] == "All checks passed: 1 unit from 1 file (1 note); policy: .unitgate.toml."
+    assert (
+        run.out.splitlines()[-1] == "All checks passed: 1 unit from 1 file (1 note); policy: .unitgate.toml."
+    )
 
 
 def test_dropin_without_base_unit_is_a_note(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -301,7 +303,10 @@ def test_suppression_with_reason_silences_finding(repo: Path, run_cli: Callable[
     )
     write_tree(repo, {".unitgate.toml": POLICY, "app.service": unit})
     run = run_cli("check", "app.service", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (
+        0,
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n",
+    )
 
 
 def test_suppression_without_reason_is_a_finding(repo: Path, run_cli: Callable[..., Run]) -> None:

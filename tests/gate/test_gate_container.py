@@ -266,7 +266,10 @@ def test_suppression_with_bare_key_in_a_quadlet(repo: Path, run_cli: Callable[..
     )
     tree(repo, {"app.container": unit})
     run = run_cli("check", "app.container", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (
+        0,
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n",
+    )
 
 
 def test_github_annotation_for_a_container_finding(repo: Path, run_cli: Callable[..., Run]) -> None:

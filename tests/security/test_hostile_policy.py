@@ -192,3 +192,17 @@ def test_a_policy_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     run = unitgate(["check", "a.service"], root, timeout=20)
     assert run.code == 2
     assert "is not a regular file" in run.err
+
+
+def test_a_policy_symlinked_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "host-secret.toml"
+    secret.write_text('token = "UNITGATE-POLICY-CANARY-77"\npolicy-version = 1\n')
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write(root, {"a.service": UNIT})
+    (root / ".unitgate.toml").symlink_to(secret)
+    for fmt in ("text", "github", "json", "sarif"):
+        run = unitgate(["check", "--format", fmt, "a.service"], root)
+        assert run.code == 2
+        assert "outside the repository" in run.err and "host-secret.toml" in run.err
+        assert "UNITGATE-POLICY-CANARY-77" not in run.text
