@@ -270,7 +270,7 @@ def test_bare_check_from_a_subdirectory_checks_the_whole_repository(tmp_path: Pa
 
 def test_explain_files_from_is_one_json_document(tmp_path: Path) -> None:
     names = [f"u{i}.service" for i in range(300)]
-    write(tmp_path, {name: UNIT for name in names})
+    write(tmp_path, dict.fromkeys(names, UNIT))
     listing = "\0".join(names).encode()
     run = unitgate(["explain", "--format", "json", "--files-from", "-"], tmp_path, stdin=listing)
     assert [u["unit"] for u in json.loads(run.out)] == names
