@@ -284,6 +284,7 @@ class Finding:
     unit: str | None = None  # the unit the finding is about, if any
     directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
     level: Level | None = None  # None: the rule's level
+    fix: str | None = None  # the `Key=value` line that resolves it, in the unit's own section, if one does
 
     @property
     def effective_level(self) -> Level:
@@ -322,6 +323,8 @@ class RunInfo:
     suppressed: int = 0  # findings silenced by a suppression
     checked_files: int = 0  # distinct files read: the paths given and every file merged into a unit
     errors: int = 0  # things that could not be checked at all (told on stderr; exit 2)
+    baselined: int = 0  # findings the baseline (.unitgate-baseline.json) records and that are still there
+    baseline_note: str = ""  # what to tell the user about the baseline, if one was used
 
 
 def blocking(findings: Sequence[Finding]) -> bool:

@@ -252,7 +252,9 @@ def test_pre_commit_blocks_a_deleted_dropin(tmp_path: Path) -> None:
     if blocked.returncode != 1 and "Could not find a version" in blocked.stdout + blocked.stderr:
         pytest.skip("pre-commit could not install the hook's dependencies (no package index)")
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
-    assert "units/demo.service:4:1: UG101 demo.service: NoNewPrivileges= is not set" in blocked.stdout
+    assert "units/demo.service:4:1: UG101 demo.service: 2 directives the policy requires are not set" in (
+        blocked.stdout
+    )
     git(work, "reset", "-q", "HEAD", "--", "units/demo.service.d/hardening.conf")
     git(work, "checkout", "--", "units/demo.service.d/hardening.conf")
     passed = try_repo()

@@ -173,11 +173,11 @@ def test_explain_json_is_closed_on_an_internal_error(
     calls = {"n": 0}
     real = explain._render_one
 
-    def flaky(fmt: str, utf8: bool, job: object) -> tuple[str, bool, str]:
+    def flaky(*args: object) -> tuple[str, bool, str]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("boom")
-        return real(fmt, utf8, job)  # type: ignore[arg-type]
+        return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(explain, "_render_one", flaky)
     monkeypatch.chdir(tmp_path)

@@ -19,10 +19,15 @@ from unitgate import __version__, escape, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
+from unitgate.gate.baseline import Baseline
+from unitgate.gate.baseline import apply as apply_baseline
+from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.exposure import unit_exposure
+from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
-from unitgate.model import Location
+from unitgate.gate.whatif import dropin_path
+from unitgate.model import Location, UnitInputError
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
 from unitgate.regular import read_regular
 
@@ -67,6 +72,7 @@ class Result:
     findings: tuple[Finding, ...]
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
+    checked: tuple[tuple[UnitAnalysis, UnitPolicy], ...] = field(default=())  # each unit and its policy
     errors: tuple[str, ...] = ()  # what could not be checked at all (a missing path, a broken policy)
 
     @property
@@ -103,6 +109,8 @@ def check(
     analyze: Analyzer = analyze_paths,
     inspect: Inspector | None = None,
     color: bool = False,
+    grouped: bool = True,
+    baseline: Baseline | None = None,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError for a
     `policy_file` that cannot be used. Everything else is per file: a path that does not exist, or a
@@ -142,6 +150,7 @@ def check(
     # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
     seen: set[tuple[str, str]] = set()
     checked: list[UnitAnalysis] = []
+    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for analysis in analyses:
         key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
         if key in seen:
@@ -158,6 +167,7 @@ def check(
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
+        pairs.append((analysis, unit_policy))
         unit_findings = evaluate(analysis, unit_policy, inspection)
         per_unit.append(
             (
@@ -226,7 +236,15 @@ def check(
             and not rules.ignores("UG402", None)
         ):
             unused.append(suppress.unused_finding(s))
-    final = cap_per_file(sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key))
+    final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
+    baselined = None
+    if baseline is not None:
+        exposures = {s.unit: s.exposure for s in summaries}
+        baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
+        final = list(baselined.kept)
+    if grouped:
+        final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
+    final = cap_per_file(final)
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
@@ -234,9 +252,12 @@ def check(
         color=color,
         suppressed=len(suppressed),
         checked_files=len({os.path.realpath(f) for f in files}),
+        baselined=baselined.baselined if baselined else 0,
+        baseline_note=baselined.note if baselined else "",
     )
     errors += [f"policy error: {message}" for message in broken_policies.values()]
-    return Result(tuple(final), replace(info, errors=len(errors)), tuple(suppressed), tuple(errors))
+    info = replace(info, errors=len(errors))
+    return Result(tuple(final), info, tuple(suppressed), tuple(pairs), tuple(errors))
 
 
 def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
@@ -345,7 +366,7 @@ def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
     from unitgate.gate.changes import SelectionError
-    from unitgate.report import REPORTERS
+    from unitgate.report import REPORTERS, summary
 
     fmt = ns.format or default_format()
     try:
@@ -361,9 +382,13 @@ def run(ns: argparse.Namespace) -> int:
             print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
         return EXIT_ERROR
     try:
-        result = check(paths, policy_file=ns.policy, color=fmt == "text" and use_color())
+        baseline = load_baseline(ns.baseline, ns.update_baseline)
+        result = check(paths, policy_file=ns.policy, color=fmt == "text" and use_color(), baseline=baseline)
     except PolicyError as exc:
         print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnitInputError as exc:
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
     findings: Sequence[Finding] = result.findings
     if fmt in ("github", "sarif"):
@@ -373,6 +398,26 @@ def run(ns: argparse.Namespace) -> int:
     for error in result.errors:
         print(f"unitgate: {escape.quote(error, escape.MESSAGE_LIMIT)}", file=sys.stderr)
     if not result.errors or findings or result.info.units:
-        sys.stdout.write(REPORTERS[fmt](findings, result.info))
-        sys.stdout.flush()
+        if not emit(REPORTERS[fmt](findings, result.info), ns.output):
+            return EXIT_ERROR
+        summary.write(findings, result.info, annotated=fmt == "github")
+    if ns.exit_zero and result.exit_code != EXIT_ERROR:
+        return EXIT_OK
     return result.exit_code
+
+
+def emit(rendered: str, output: str | None) -> bool:
+    """The report to stdout, or to `--output FILE` (e.g. SARIF for an upload step)."""
+    if output is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return True
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(rendered)
+    except OSError as exc:
+        print(
+            f"unitgate: error: {escape.quote(output)}: cannot write: {exc.strerror or exc}", file=sys.stderr
+        )
+        return False
+    return True

@@ -39,18 +39,20 @@ def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     policies = sorted({escape.text(u.policy) for u in info.units})
     policy = f"; policy: {'; '.join(policies)}" if policies else ""
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
+    baseline = f"\nBaseline: {escape.text(info.baseline_note)}." if info.baseline_note else ""
     if info.errors:
         parts = [_plural(n[level], level.value) for level in Level if n[level]]
         found = f"found {', '.join(parts)}" if parts else "no findings"
         errors = _plural(info.errors, "error")
         return (
             f"Not everything could be checked ({errors}, see above): {found} in {units}{suppressed}{policy}."
+            f"{baseline}"
         )
     if not n[Level.ERROR] and not n[Level.WARNING]:
         notes = f" ({_plural(n[Level.NOTE], 'note')})" if n[Level.NOTE] else ""
-        return f"All checks passed: {units}{notes}{suppressed}{policy}."
+        return f"All checks passed: {units}{notes}{suppressed}{policy}.{baseline}"
     parts = [_plural(n[level], level.value) for level in Level if n[level]]
-    return f"Found {', '.join(parts)} in {units}{suppressed}{policy}."
+    return f"Found {', '.join(parts)} in {units}{suppressed}{policy}.{baseline}"
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:
