@@ -26,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-from unitgate import escape
+from unitgate import escape, fsread
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
@@ -48,7 +48,6 @@ from unitgate.policy_terms import (
     template_name,
     to_value,
 )
-from unitgate.regular import NotRegular, Outside, read_regular
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -305,20 +304,23 @@ def mentions_policy_table(raw: bytes) -> bool:
 
 
 def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
-    """A policy file's bytes: a regular file (never a FIFO or device), at most POLICY_MAX_BYTES."""
+    """A policy file's bytes, through the engine's confined reader (fsread): a regular file inside the
+    repository holding it (a symlink out is refused, naming its target), never a FIFO or device, at
+    most POLICY_MAX_BYTES."""
+    given = os.fspath(path)
+    if not os.path.lexists(given):
+        raise PolicyError(shown, "cannot read policy file: No such file or directory")
     try:
-        raw = read_regular(path, POLICY_MAX_BYTES)
-    except NotRegular:
-        raise PolicyError(shown, "is not a regular file") from None
-    except Outside as exc:
-        raise PolicyError(
-            shown, f"is a symlink to {escape.quote(exc.target)}, outside the repository; not read"
-        ) from None
-    except OSError as exc:
-        raise PolicyError(shown, f"cannot read policy file: {exc.strerror or exc}") from None
-    if len(raw) > POLICY_MAX_BYTES:
-        raise PolicyError(shown, f"larger than {POLICY_MAX_BYTES // 1024} KiB; a policy is a few kilobytes")
-    return raw
+        return fsread.read_confined(given, fsread.boundary_for(given), POLICY_MAX_BYTES)
+    except fsread.Refused as exc:
+        refusal = exc.refusal
+        if refusal.code == fsread.TOO_LARGE:
+            message = f"larger than {POLICY_MAX_BYTES // 1024} KiB; a policy is a few kilobytes"
+        elif refusal.code == fsread.UNREADABLE:
+            message = f"cannot read policy file: {refusal.message.removeprefix('cannot read: ')}"
+        else:
+            message = refusal.message
+        raise PolicyError(shown, escape.quote(message, escape.MESSAGE_LIMIT)) from None
 
 
 def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:

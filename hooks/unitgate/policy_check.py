@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from unitgate import __version__, escape
+from unitgate import __version__, escape, fsread
 from unitgate.policy_terms import (
     CAPABILITIES,
     CAPABILITY_DIRECTIVES,
@@ -363,7 +363,9 @@ def cache_dir() -> Path | None:
 
 
 def _inside_repository(path: Path) -> bool:
-    here = Path(os.path.realpath(os.getcwd()))
-    root = next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+    """Whether `path` resolves inside the repository holding the working directory (else inside the
+    working directory itself, the root being checked)."""
+    here = os.getcwd()
+    root = Path(os.path.realpath(fsread.repository_root(here) or here))
     resolved = Path(os.path.realpath(path))
     return resolved == root or root in resolved.parents

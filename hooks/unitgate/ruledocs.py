@@ -177,13 +177,14 @@ DOCS: dict[str, Doc] = {
     ),
     "UG308": Doc(
         "A file unitgate did not read is a file nobody checked: hardening in a dangling drop-in symlink "
-        "never applies (systemd skips it), and a symlink out of the repository would make the gate read "
-        "the machine it runs on. The finding names the file (and a symlink's target), never its content; "
-        "every other file is still checked.",
+        "never applies (systemd skips it; the finding is then a warning), and a symlink out of the "
+        "repository would make the gate read the machine it runs on. The finding names the file (and a "
+        "symlink's target), never its content; every other file is still checked.",
         _example(
             "web.service",
             "[Service]\nExecStart=/usr/bin/web\n",
-            "web.service.d/10-hardening.conf:1:1: UG308 web.service: cannot read: No such file or directory",
+            "web.service.d/10-hardening.conf:1:1: UG308 web.service: web.service.d/10-hardening.conf is a "
+            "symlink to ../../shared/hardening.conf, outside the repository: not read",
         ),
         5.0,
     ),

@@ -191,7 +191,7 @@ def test_a_policy_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     os.mkfifo(root / ".unitgate.toml")
     run = unitgate(["check", "a.service"], root, timeout=20)
     assert run.code == 2
-    assert "is not a regular file" in run.err
+    assert "a FIFO, not a regular file: not read" in run.err
 
 
 def test_a_policy_symlinked_out_of_the_repository_is_not_read(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from unitgate import fsread
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, Finder, mentions_policy_table
 
@@ -44,15 +45,8 @@ def selected(path: str) -> bool:
 
 
 def repo_root(start: str = ".") -> str | None:
-    """The nearest directory at or above `start` that holds `.git` (a directory, or a worktree's file)."""
-    d = os.path.abspath(start)
-    while True:
-        if os.path.lexists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
+    """The nearest directory at or above `start` that holds `.git` (the same boundary fsread uses)."""
+    return fsread.repository_root(os.path.abspath(start))
 
 
 def _git(args: Sequence[str], cwd: str) -> bytes:

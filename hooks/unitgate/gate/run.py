@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from unitgate import __version__, escape, suppress
+from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import analyze_paths, is_quadlet
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
@@ -29,7 +29,6 @@ from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
-from unitgate.regular import read_regular
 
 if TYPE_CHECKING:
     from unitgate.quadlet.engine import QuadletInspection
@@ -295,15 +294,12 @@ def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) ->
     return sorted(out, key=Finding.sort_key)
 
 
-READ_LIMIT = 16 * 1024 * 1024  # bytes of a file read for its suppression comments
-
-
 def _read_text(path: str) -> str | None:
-    """A file's text for its `# unitgate:` comments: regular files only, opened without blocking,
-    at most READ_LIMIT bytes; anything else has no suppressions."""
+    """A source's text for its suppression comments, through the same confined, bounded reader as the
+    engine: a file the engine refused (outside the repository, a FIFO, a device) is never opened here."""
     try:
-        return read_regular(path, READ_LIMIT)[:READ_LIMIT].decode("utf-8", errors="replace")
-    except OSError:
+        return fsread.read_confined(path, fsread.boundary_for(path)).decode("utf-8", errors="replace")
+    except fsread.Refused:
         return None
 
 
