@@ -238,3 +238,13 @@ def test_stderr_of_an_internal_error_is_escaped(monkeypatch: pytest.MonkeyPatch)
     assert cli.main(["check", "x.service"]) == 2
     assert forged_commands(err.getvalue()) == []
     assert os.linesep not in err.getvalue().split("internal error", 1)[1].split("\nunitgate: please")[0]
+
+
+def test_fix_output_cannot_forge_commands(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    path = f"{PAYLOAD_DIR}/x.service"
+    write(root, {path: "[Service]\nExecStart=/bin/true\n"})
+    run = unitgate(["fix", "--diff", path], root)
+    assert "PATH1" in run.out  # the hostile path is shown, escaped
+    assert forged_commands(run.out) == [] and forged_commands(run.err) == []

@@ -273,5 +273,6 @@ def run(ns: argparse.Namespace) -> int:
             out.append("  (a container is re-scored once the drop-in is written: run without --diff)")
     if written:
         out.append("Review the drop-ins and test the services before committing them.")
-    sys.stdout.write("\n".join(out) + "\n")
+    # Paths, unit names and messages come from the repository: every printed line through escape.py.
+    sys.stdout.write("\n".join(escape.plain_line(line) for item in out for line in item.split("\n")) + "\n")
     return EXIT_FINDINGS if failing else EXIT_OK
