@@ -308,7 +308,9 @@ def _schema_message(error: Any) -> str:
         return f"{error.instance!r} is not true/false, a string, or a non-empty list of distinct strings"
     if error.validator == "pattern" and list(error.absolute_path) == ["extends"]:
         name = str(error.instance).partition("@")[0]
-        return f"{error.instance!r} must name a built-in policy pinned by version, e.g. {name}@1"
+        example = f"{name}@1" if name.replace("-", "").isalnum() and name[:1].isalpha() else "baseline@1"
+        shown = escape.quote(repr(error.instance))
+        return f"{shown} must name a built-in policy pinned by version, e.g. {example}"
     if error.validator == "pattern" and error.schema.get("pattern") == "\\S":
         return "must not be empty"
     if "propertyNames" in error.schema_path and "container" in list(error.absolute_path):
