@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from unitgate import __version__, escape
+from unitgate.security.releases import DEFAULT_MODEL, MODELS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")
@@ -53,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("5.4", "5.8"),
         default=None,
         help="podman release whose quadlet reads .container files (default: 5.4)",
+    )
+    explain.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help=f"the systemd release whose rules score the units: {', '.join(MODELS)} (default: %(default)s)",
     )
     explain.add_argument(
         "--files-from",

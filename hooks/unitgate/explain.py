@@ -16,7 +16,7 @@ from unitgate.engine import Job, plan, run_job
 from unitgate.explain_view import FULL, View, fit, rows, terminal_width
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
-from unitgate.security.score import CheckRows, format_tenths, rating_for
+from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
@@ -48,7 +48,7 @@ def run(ns: argparse.Namespace) -> int:
     # JSON document; the exit code (2 for an internal error) says whether it is complete.
     out("[" if json_out else "")
     try:
-        jobs = plan(paths, podman=getattr(ns, "podman", None))
+        jobs = plan(paths, ns.scoring, podman=getattr(ns, "podman", None))
         for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, jobs)):
             out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
             if diagnostics and not json_out:
@@ -77,14 +77,7 @@ def _tenths(value: int | None) -> float | None:
 
 def check_json(c: CheckResult) -> dict[str, Any]:
     return {
-        "name": c.name,
-        "json_field": c.json_field,
-        "set": c.set,
-        "description": c.description,
-        "weight": c.weight,
-        "range": c.range,
-        "badness": c.badness,
-        "exposure": _tenths(c.exposure),
+        **check_head(c),
         "source": None if c.source is None else str(c.source),
         "directives": list(c.directives),
     }
@@ -164,7 +157,8 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
 
 def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     unit = escape.path(r.unit)  # a name from the repository; the first thing on its line
-    title = unit if r.model == "systemd-252" else f"{unit} (container, scoring model {r.model})"
+    systemd_model = r.model.startswith("systemd-")
+    title = unit if systemd_model else f"{unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
@@ -184,9 +178,11 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     sources = "".join(f"  {escape.path(s)}\n" for s in r.sources)
     level = f"{format_tenths(r.exposure)} {r.rating} {glyph}"
     text = f"{body}\n\n{arrow} Overall exposure level for {unit}: {level}\n"
-    if r.model != "systemd-252":
+    if not systemd_model:
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
+    if systemd_model:
+        text += f"  scoring model: {r.model}\n"
     w = r.wrapper
     if w is not None and w.exposure is not None:
         text += (
