@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from unitgate import __version__
+from unitgate import __version__, escape
 from unitgate.security.releases import DEFAULT_MODEL, MODELS
 
 TYPE_CHECKING = False  # `typing` is not imported on the hook's path
@@ -25,13 +25,13 @@ FORMATS = ("text", "github", "json", "sarif")
 
 
 def _parser_class() -> type[argparse.ArgumentParser]:
-    import argparse
+    import argparse  # here: the hook's plain `check` is parsed without it (fast_check_args)
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
             # argparse exits 2 as well; keep its usage line but make the message name the tool.
             self.print_usage(sys.stderr)
-            print(f"unitgate: error: {message}", file=sys.stderr)
+            print(f"unitgate: error: {escape.text(message)}", file=sys.stderr)
             raise SystemExit(EXIT_ERROR)
 
     return _Parser
@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help=f"the systemd release whose rules score the units: {', '.join(MODELS)} (default: %(default)s)",
     )
-    explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
+    explain.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also explain the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    explain.add_argument("paths", nargs="*", metavar="PATH", help="unit files, drop-ins or quadlet files")
 
     check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")
     check.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
@@ -98,7 +103,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--update-baseline", action="store_true", help="tighten the baseline entries of units that improved"
     )
-    check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+    check.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also check the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    changed = check.add_mutually_exclusive_group()
+    changed.add_argument(
+        "--staged",
+        action="store_true",
+        help="also check what git's staged changes affect: the units of deleted or renamed drop-ins, "
+        "and every file a changed policy file governs (the pre-commit hook)",
+    )
+    changed.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="also check what changed since the merge base of REF and HEAD, deletions and policy changes "
+        "included (CI)",
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories to check (a directory: every unit, drop-in and quadlet in it); "
+        "none: the whole repository (git's tracked and untracked, not ignored, files) or working tree",
+    )
 
     baseline = sub.add_parser(
         "baseline", help="record today's findings so that `check` fails only on new ones (adoption)"
@@ -156,6 +185,9 @@ CHECK_DEFAULTS: dict[str, object] = {
     "exit_zero": False,
     "baseline": None,
     "update_baseline": False,
+    "files_from": None,
+    "staged": False,
+    "diff_base": None,
 }
 # Options the fast path takes with a value: name -> (namespace field, allowed values or None) ...
 _CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -163,9 +195,15 @@ _CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "--format": ("format", FORMATS),
     "--output": ("output", None),
     "--baseline": ("baseline", None),
+    "--files-from": ("files_from", None),
+    "--diff-base": ("diff_base", None),
 }
 # ... and without one (store_true): name -> namespace field.
-_CHECK_FLAGS: dict[str, str] = {"--exit-zero": "exit_zero", "--update-baseline": "update_baseline"}
+_CHECK_FLAGS: dict[str, str] = {
+    "--exit-zero": "exit_zero",
+    "--update-baseline": "update_baseline",
+    "--staged": "staged",
+}
 
 
 def fast_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
@@ -202,6 +240,8 @@ def fast_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
         if value.startswith("-") or (allowed is not None and value not in allowed):
             return None
         values[dest] = value
+    if values["staged"] and values["diff_base"] is not None:
+        return None  # mutually exclusive: argparse says so
     values["paths"] = paths
     return _Args(**values)
 
@@ -223,6 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:
-        print(f"unitgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"unitgate: internal error: {type(exc).__name__}: {escape.quote(str(exc))}", file=sys.stderr)
         print("unitgate: please report this, with the file that caused it", file=sys.stderr)
         return EXIT_ERROR

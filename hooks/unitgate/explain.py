@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from unitgate import escape
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import Job, plan, run_job
 from unitgate.explain_view import FULL, View, fit, rows, terminal_width
@@ -21,6 +22,18 @@ _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
+    paths = list(ns.paths)
+    if getattr(ns, "files_from", None):
+        from unitgate.gate.changes import SelectionError, read_list  # only for lists: keeps start-up light
+
+        try:
+            paths += read_list(ns.files_from)
+        except SelectionError as exc:
+            print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+            return 2
+    if not paths:
+        print("unitgate: error: explain needs a PATH or --files-from", file=sys.stderr)
+        return 2
     view = View(
         terminal_width(getattr(ns, "width", None)),
         getattr(ns, "failing", False),
@@ -30,24 +43,28 @@ def run(ns: argparse.Namespace) -> int:
     json_out = ns.format == "json"
     ok = True
     out = sys.stdout.write
-    # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
+    # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON. The
+    # array is closed on every way out (an error in one unit included), so stdout is always one valid
+    # JSON document; the exit code (2 for an internal error) says whether it is complete.
     out("[" if json_out else "")
-    for index, (text, analysed, diagnostics) in enumerate(
-        map_ordered(render, plan(ns.paths, ns.scoring, podman=getattr(ns, "podman", None)))
-    ):
-        out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
-        if diagnostics and not json_out:
-            print(diagnostics, file=sys.stderr)
-        ok &= analysed
-    out("\n]\n" if json_out else "")
+    try:
+        jobs = plan(paths, ns.scoring, podman=getattr(ns, "podman", None))
+        for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, jobs)):
+            out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
+            if diagnostics and not json_out:
+                print(diagnostics, file=sys.stderr)
+            ok &= analysed
+    finally:
+        out("\n]\n" if json_out else "")
     return 0 if ok else 1
 
 
 def _render_one(fmt: str, utf8: bool, view: View, job: Job) -> tuple[str, bool, str]:
     """One unit, analysed and rendered (in a worker process for large runs): text, analysed?, stderr."""
     r = run_job(job)
-    text = unit_json_text(r) if fmt == "json" else render_unit_text(r, utf8, view)
-    return text, r.state in _ANALYSED, "\n".join(str(d) for d in r.diagnostics)
+    text = escape.json_text(unit_json_text(r)) if fmt == "json" else render_unit_text(r, utf8, view)
+    shown = (escape.path(escape.bounded(str(d), escape.MESSAGE_LIMIT)) for d in r.diagnostics)
+    return text, r.state in _ANALYSED, "\n".join(shown)
 
 
 def _stdout_is_utf8() -> bool:
@@ -119,7 +136,13 @@ def json_array(units: Sequence[str]) -> str:
 def _row_text(c: CheckResult, utf8: bool) -> list[str]:
     mark = "" if c.set is None else (("✓" if c.set else "✗") if utf8 else ("+" if c.set else "-"))
     exposure = "" if c.exposure is None else format_tenths(c.exposure)
-    return [mark, c.name, c.description or "", exposure, str(c.source) if c.source else "(default)"]
+    return [
+        mark,
+        c.name,
+        c.description or "",
+        exposure,
+        escape.text(str(c.source)) if c.source else "(default)",
+    ]
 
 
 def render_table(rows: list[list[str]], header: list[str]) -> str:
@@ -133,8 +156,9 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
+    unit = escape.path(r.unit)  # a name from the repository; the first thing on its line
     systemd_model = r.model.startswith("systemd-")
-    title = r.unit if systemd_model else f"{r.unit} (container, scoring model {r.model})"
+    title = unit if systemd_model else f"{unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
@@ -151,9 +175,9 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     rating = rating_for(r.exposure)
     arrow = "→" if utf8 else "->"
     glyph = rating.glyph if utf8 else rating.ascii_glyph
-    sources = "".join(f"  {s}\n" for s in r.sources)
+    sources = "".join(f"  {escape.path(s)}\n" for s in r.sources)
     level = f"{format_tenths(r.exposure)} {r.rating} {glyph}"
-    text = f"{body}\n\n{arrow} Overall exposure level for {r.unit}: {level}\n"
+    text = f"{body}\n\n{arrow} Overall exposure level for {unit}: {level}\n"
     if not systemd_model:
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
@@ -162,7 +186,8 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     w = r.wrapper
     if w is not None and w.exposure is not None:
         text += (
-            f"  the generated wrapper service {w.unit} scores {format_tenths(w.exposure)} {w.rating} "
+            f"  the generated wrapper service {escape.text(w.unit)} scores {format_tenths(w.exposure)} "
+            f"{w.rating} "
             "with systemd's model (this constrains podman, not the container)\n"
         )
     return text

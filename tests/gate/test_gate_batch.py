@@ -3,13 +3,9 @@ run reports: the same findings in the same order, the same summary lines."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
 from unitgate.gate.run import check
-from unitgate.policy import PolicyError
 
 HARDENING = (
     "NoNewPrivileges=yes",
@@ -52,17 +48,19 @@ def test_streaming_equals_kept(tmp_path: Path) -> None:
     assert streamed.findings == kept.findings
     assert streamed.info == kept.info
     assert streamed.suppressed == kept.suppressed
+    assert streamed.errors == kept.errors
     assert streamed.checked == () and len(kept.checked) == len(kept.info.units)
     assert len(streamed.findings) > 100
 
 
-def test_streaming_reports_a_units_policy_error(tmp_path: Path) -> None:
-    paths = _repo(tmp_path / "a", 5)
+def test_streaming_reports_a_broken_policy_as_kept_does(tmp_path: Path) -> None:
+    paths = _repo(tmp_path / "a", 250)
     broken = tmp_path / "b" / "x.service"
     broken.parent.mkdir()
     broken.write_text("[Service]\nExecStart=/bin/true\n")
     (tmp_path / "b" / ".unitgate.toml").write_text("policy-version = 99\n")
-    with pytest.raises(PolicyError):
-        check([str(broken), *paths], keep=False)
-    os.remove(tmp_path / "b" / ".unitgate.toml")
-    assert check([str(broken), *paths], keep=False).info.units
+    streamed = check([*paths[:100], str(broken), *paths[100:]], keep=False)
+    kept = check([*paths[:100], str(broken), *paths[100:]], keep=True)
+    assert streamed.errors == kept.errors and len(streamed.errors) == 1
+    assert streamed.findings == kept.findings
+    assert streamed.info == kept.info

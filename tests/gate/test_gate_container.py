@@ -53,7 +53,7 @@ def tree(repo: Path, files: dict[str, str], policy: str = POLICY) -> Path:
 def test_hardened_container_passes(repo: Path, run_cli: Callable[..., Run]) -> None:
     tree(repo, {"app.container": HARDENED})
     run = run_cli("check", "app.container", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (0, "All checks passed: 1 unit from 1 file; policy: .unitgate.toml.\n")
 
 
 def test_quadlet_booleans_any_case(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -183,7 +183,7 @@ def test_service_user_is_reported(repo: Path, run_cli: Callable[..., Run]) -> No
     assert lines(run) == [
         "app.container:11:1: UG306 app.container: quadlet does not support the key Group= in [Service] (podman ≥5.6 warns 'use at your own risk'); it changes the podman process, not the container. Use User=/Group= in [Container]"
     ]
-    assert run.out.splitlines()[-1] == "Found 1 warning in 1 unit; policy: .unitgate.toml."
+    assert run.out.splitlines()[-1] == "Found 1 warning in 1 unit from 1 file; policy: .unitgate.toml."
 
 
 def test_exposure_above_maximum(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -266,7 +266,10 @@ def test_suppression_with_bare_key_in_a_quadlet(repo: Path, run_cli: Callable[..
     )
     tree(repo, {"app.container": unit})
     run = run_cli("check", "app.container", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit, 1 suppressed; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (
+        0,
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n",
+    )
 
 
 def test_github_annotation_for_a_container_finding(repo: Path, run_cli: Callable[..., Run]) -> None:

@@ -29,22 +29,15 @@ if TYPE_CHECKING:
 class UnitOutcome:
     """One unit judged against its policy: what `check` keeps of it."""
 
-    unit: str
-    path: str  # as given
-    sources: tuple[str, ...]  # every file the unit was built from
-    fragment: str | None  # the unit's own file, if it has one in the repository
-    findings: tuple[Finding, ...]  # after the policy's `ignore`, before suppressions
-    summary: UnitSummary
-    dropin: str | None  # where `unitgate fix` would write for it (grouping of UG101)
+    key: tuple[str, str]  # the unit's name and its file's real path: a unit is checked once
+    broken_policy: tuple[str, str] | None = None  # (policy file, message): the unit was not judged
+    sources: tuple[str, ...] = ()  # every file the unit was built from
+    fragment: str | None = None  # the unit's own file, if it has one in the repository
+    findings: tuple[Finding, ...] = ()  # after the policy's `ignore`, before suppressions
+    summary: UnitSummary | None = None
+    dropin: str | None = None  # where `unitgate fix` would write for it (grouping of UG101)
     # Kept only when the caller asks for analyses (a baseline, `fix`); None in a streaming run.
     kept: tuple[UnitAnalysis, UnitPolicy] | None = None
-
-
-@dataclass(frozen=True)
-class UnitError:
-    """An error that stops the run, found while judging one unit (raised by the caller, in order)."""
-
-    error: Exception
 
 
 # The work a forked worker does on each item: inherited through fork, never pickled (it is a closure
@@ -58,8 +51,8 @@ def _call(item: Any) -> Any:
 
 
 def map_units(
-    work: Callable[[Any], UnitOutcome | UnitError], items: Sequence[Any], *, parallel: bool = True
-) -> Iterator[UnitOutcome | UnitError]:
+    work: Callable[[Any], UnitOutcome], items: Sequence[Any], *, parallel: bool = True
+) -> Iterator[UnitOutcome]:
     """work(item) for each item, in order; in forked workers for large runs when `parallel`.
 
     The objects alive before the run (imports, tables, policies) are moved out of the collector's

@@ -13,17 +13,17 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from unitgate import __version__, fsread, suppress
+from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import Job, analyze_paths, is_quadlet, plan, run_job
-from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
 from unitgate.gate.baseline import load as load_baseline
-from unitgate.gate.batch import UnitError, UnitOutcome, map_units
+from unitgate.gate.batch import UnitOutcome, map_units
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
-from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
+from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
@@ -74,10 +74,16 @@ class Result:
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
     checked: tuple[tuple[UnitAnalysis, UnitPolicy], ...] = field(default=())  # each unit and its policy
+    errors: tuple[str, ...] = ()  # what could not be checked at all (a missing path, a broken policy)
 
     @property
     def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_ERROR
         return EXIT_FINDINGS if blocking(self.findings) else EXIT_OK
+
+
+FINDINGS_PER_FILE = 100  # shown per file; the rest are counted in one UG903 finding
 
 
 Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
@@ -108,23 +114,36 @@ def check(
     baseline: Baseline | None = None,
     keep: bool = True,
 ) -> Result:
-    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
-    or UnitInputError for exit-2 conditions. `keep`: return each unit's analysis and policy in
-    `Result.checked` (a baseline needs them too); without, a large run streams over workers."""
+    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError for a
+    `policy_file` that cannot be used. Everything else is per file: a path that does not exist, or a
+    discovered policy that cannot be used, is an error in `Result.errors` (exit 2) and the other files
+    are still checked; a file that cannot be read is a UG308 finding for that file. `keep`: return each
+    unit's analysis and policy in `Result.checked` (a baseline needs them too); without, a large run
+    streams over forked workers (gate/batch.py)."""
     keep = keep or baseline is not None
-    for path in paths:
-        if not os.path.lexists(path):
-            raise UnitInputError(Location(path), "no such file")
+    errors = [f"error: {p}: no such file" for p in paths if not os.path.lexists(p)]
+    paths = [p for p in paths if os.path.lexists(p)]
     fixed_policy = load_file(policy_file) if policy_file else None
     finder = Finder()
     inspect = inspect or _default_inspector
+    broken_policies: dict[str, str] = {}
 
-    def policy_for(path: str) -> Policy:
-        return fixed_policy or finder.for_path(path)
+    def policy_for(path: str) -> Policy | None:
+        if fixed_policy is not None:
+            return fixed_policy
+        try:
+            return finder.for_path(path)
+        except PolicyError as exc:
+            broken_policies.setdefault(exc.path, str(exc))
+            return None
+
+    def file_policy(path: str) -> UnitPolicy | None:
+        policy = policy_for(path)
+        return None if policy is None else policy.for_unit("")
 
     # Units first, then quadlets, each in the order given (the summary lists them so). With the
-    # engine's own analyzer, units are loaded where they are judged (gate/batch.py): in workers for
-    # large runs, keeping only what the report needs unless the caller wants the analyses.
+    # engine's own analyzer, each unit is loaded where it is judged (gate/batch.py): in forked workers
+    # for large runs, keeping only what the report needs unless the caller wants the analyses.
     systemd_paths = [p for p in paths if not is_quadlet(p)]
     quadlet_paths = [p for p in paths if is_quadlet(p)]
     jobs: list[Job] = []
@@ -132,22 +151,22 @@ def check(
         if group:
             jobs += plan(group) if analyze is analyze_paths else analyze(group)
 
-    def judge(job: Job) -> UnitOutcome | UnitError:
+    def judge(job: Job) -> UnitOutcome:
         analysis = run_job(job)
-        for diagnostic in analysis.diagnostics:
-            if diagnostic.code in INPUT_ERRORS:
-                return UnitError(UnitInputError(diagnostic.location, diagnostic.message))
+        # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
+        key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
         try:
-            unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+            policy = fixed_policy or finder.for_path(analysis.path)
         except PolicyError as exc:
-            return UnitError(exc)
+            return UnitOutcome(key, broken_policy=(exc.path, str(exc)))  # as policy_for records it
+        unit_policy = policy.for_unit(analysis.unit)
         container = is_container(analysis)
         inspection = None
         if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
             inspection = inspect(analysis, unit_policy.container)
             if inspection is not None:
                 analysis = inspection.analysis
-        kept = [
+        unit_findings = [
             f
             for f in evaluate(analysis, unit_policy, inspection)
             if not unit_policy.ignores(f.rule, f.directive, container=container)
@@ -159,78 +178,93 @@ def check(
             maximum = unit_policy.container.max_exposure
         else:
             exposure, maximum = unit_exposure(analysis, unit_policy), unit_policy.max_exposure
-        return UnitOutcome(
+        summary = UnitSummary(
             analysis.unit,
             analysis.path,
-            analysis.sources,
-            analysis.fragment,
-            tuple(kept),
-            UnitSummary(
-                analysis.unit,
-                analysis.path,
-                analysis.state.value,
-                exposure,
-                maximum,
-                unit_policy.description,
-                analysis.model,
-            ),
-            dropin_path(analysis),
-            (analysis, unit_policy) if keep else None,
+            analysis.state.value,
+            exposure,
+            maximum,
+            unit_policy.description,
+            analysis.model,
+        )
+        return UnitOutcome(
+            key,
+            sources=analysis.sources,
+            fragment=analysis.fragment,
+            findings=tuple(unit_findings),
+            summary=summary,
+            dropin=dropin_path(analysis),
+            kept=(analysis, unit_policy) if keep else None,
         )
 
     findings: list[Finding] = []
+    per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
     summaries: list[UnitSummary] = []
-    sources_of: dict[str, tuple[str, ...]] = {}
-    fragments: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    sources_seen: list[str] = []
+    fragments: set[str] = set()
     dropins_of: dict[str, str] = {}
     pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
-    policy_error: PolicyError | None = None
     for outcome in map_units(judge, jobs, parallel=not keep):
-        if isinstance(outcome, UnitError):
-            if isinstance(outcome.error, PolicyError):
-                # Raised after the run: a unit's input error, even a later one, comes first.
-                policy_error = policy_error or outcome.error
-                continue
-            raise outcome.error
-        if outcome.unit in sources_of:
+        if outcome.key in seen:
             continue  # each unit once, even when several changed files reach it
-        sources_of[outcome.unit] = outcome.sources
-        findings += outcome.findings
+        seen.add(outcome.key)
+        if outcome.broken_policy is not None:
+            broken_policies.setdefault(*outcome.broken_policy)
+            continue
+        assert outcome.summary is not None
+        per_unit.append((list(outcome.findings), outcome.sources))
         summaries.append(outcome.summary)
+        sources_seen += outcome.sources
         if outcome.fragment:
-            fragments.append(outcome.fragment)
+            fragments.add(outcome.fragment)
         if outcome.dropin:
-            dropins_of[outcome.unit] = outcome.dropin
+            dropins_of[outcome.summary.unit] = outcome.dropin
         if outcome.kept is not None:
             pairs.append(outcome.kept)
-    if policy_error is not None:
-        raise policy_error
     checked = [a for a, _ in pairs]
 
-    files = list(dict.fromkeys([*paths, *(s for sources in sources_of.values() for s in sources)]))
+    files = list(dict.fromkeys([*paths, *sources_seen]))
     by_file: dict[str, list[suppress.Suppression]] = {}
     for file in files:
         text = _read_text(file)
         if text is None:
             continue
-        file_policy = policy_for(file)  # found for every file read, as a broken policy must be reported
+        rules = file_policy(file)  # for every file read: a broken policy over it is reported
         if "unitgate" not in text:  # no `# unitgate:` comment can be in it (most files of a large run)
             by_file[file] = []
             continue
         suppressions, broken = suppress.parse(file, text)
         by_file[file] = suppressions
-        if broken:
-            findings += [f for f in broken if not file_policy.for_unit("").ignores(f.rule, None)]
-    applied = suppress.apply(findings, by_file, sources_of)
+        findings += [f for f in broken if rules is not None and not rules.ignores(f.rule, None)]
+    # Suppressions apply unit by unit (a file-wide one to every unit the file is part of); one is
+    # unused only when no unit used it.
+    every = [s for suppressions in by_file.values() for s in suppressions]
+    used: set[suppress.Suppression] = set()
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for unit_findings, sources in [*per_unit, (findings, ())]:
+        if not unit_findings:
+            continue
+        unit = next((f.unit for f in unit_findings if f.unit), "")
+        applied = suppress.apply(unit_findings, by_file, {unit: sources} if unit else {})
+        kept += applied.kept
+        suppressed += applied.suppressed
+        used |= set(every) - set(applied.unused)
     # An unused suppression is reported only where every finding it could match was computed: in a
     # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
-    owned = set(paths) | set(fragments)
-    unused = [
-        suppress.unused_finding(s)
-        for s in applied.unused
-        if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
-    ]
-    final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    owned = set(paths) | fragments
+    unused = []
+    for s in dict.fromkeys(every):
+        rules = file_policy(s.location.path)
+        if (
+            s not in used
+            and s.location.path in owned
+            and rules is not None
+            and not rules.ignores("UG402", None)
+        ):
+            unused.append(suppress.unused_finding(s))
+    final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
     baselined = None
     if baseline is not None:
         exposures = {s.unit: s.exposure for s in summaries}
@@ -238,16 +272,55 @@ def check(
         final = list(baselined.kept)
     if grouped:
         final = group_missing(final, dropins_of)
+    final = cap_per_file(final)
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
         files=tuple(paths),
         color=color,
-        suppressed=len(applied.suppressed),
+        suppressed=len(suppressed),
+        checked_files=len({os.path.realpath(f) for f in files}),
         baselined=baselined.baselined if baselined else 0,
         baseline_note=baselined.note if baselined else "",
     )
-    return Result(tuple(final), info, applied.suppressed, tuple(pairs))
+    errors += [f"policy error: {message}" for message in broken_policies.values()]
+    info = replace(info, errors=len(errors))
+    return Result(tuple(final), info, tuple(suppressed), tuple(pairs), tuple(errors))
+
+
+def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
+    """At most `limit` findings per file, each message bounded; past that, one UG903 finding counts the
+    rest by rule and takes the most severe level among them, so the exit code does not change. Keeps
+    the output (and a SARIF document's size) bounded whatever one file holds."""
+    out: list[Finding] = []
+    rest: dict[str, list[Finding]] = {}
+    shown: dict[str, int] = {}
+    for f in findings:
+        path = f.location.path
+        if shown.get(path, 0) < limit - 1:
+            shown[path] = shown.get(path, 0) + 1
+            out.append(replace(f, message=escape.bounded(f.message, escape.MESSAGE_LIMIT)))
+        else:
+            rest.setdefault(path, []).append(f)
+    for path, extra in rest.items():
+        if len(extra) == 1:
+            out.append(replace(extra[0], message=escape.bounded(extra[0].message, escape.MESSAGE_LIMIT)))
+            continue
+        by_rule: dict[str, int] = {}
+        for f in extra:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        level = min((f.effective_level for f in extra), key=list(Level).index)
+        counted = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+        out.append(
+            Finding(
+                "UG903",
+                Location(path, extra[0].line),
+                f"{len(extra)} more findings in this file are not shown ({counted}); unitgate shows "
+                f"{limit - 1} per file",
+                level=level,
+            )
+        )
+    return sorted(out, key=Finding.sort_key)
 
 
 def _read_text(path: str) -> str | None:
@@ -273,34 +346,95 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+def select(ns: argparse.Namespace) -> list[str]:
+    """The files `unitgate check` was asked about: the paths given (a directory stands for the files in
+    it), `--files-from`, the change set of `--staged`/`--diff-base`; none of these: the whole
+    repository (or the working tree). Raises changes.SelectionError."""
+    from unitgate.gate import changes
+
+    staged = getattr(ns, "staged", False)
+    base = getattr(ns, "diff_base", None)
+    listed = changes.read_list(ns.files_from) if getattr(ns, "files_from", None) else []
+    given = [*ns.paths, *listed]
+    out: list[str] = []
+    for path in given:
+        out += changes.tree_files(path) if os.path.isdir(path) else [path]
+    if staged or base is not None:
+        changed, against = changes.changes(base)
+        out += changes.paths_for_changes(changed, against, ns.policy)
+    elif not given:
+        # The whole repository, wherever in it unitgate runs (outside git: the working directory).
+        root = changes.repo_root() or "."
+        out += [os.path.relpath(p) for p in changes.tree_files(root)]
+    return list(dict.fromkeys(out))
+
+
+def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
+    """Paths relative to the repository root (GitHub attaches annotations and SARIF results by them),
+    whatever directory unitgate runs from; paths outside the repository are left as they are."""
+    from unitgate.gate.changes import repo_root
+
+    root = repo_root()
+    if root is None:
+        return list(findings)
+    here = os.path.relpath(os.getcwd(), root)
+    out = []
+    for f in findings:
+        path = os.path.normpath(os.path.join(here, f.location.path))
+        if os.path.isabs(f.location.path) or path.startswith(".."):
+            out.append(f)
+        else:
+            out.append(replace(f, location=replace(f.location, path=path.replace(os.sep, "/"))))
+    return out
+
+
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
+    from unitgate.gate.changes import SelectionError
     from unitgate.report import REPORTERS, summary
 
     fmt = ns.format or default_format()
-    if not ns.paths:
+    try:
+        paths = select(ns)
+    except SelectionError as exc:
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+        return EXIT_ERROR
+    if not paths:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
+    if not any(os.path.lexists(p) for p in paths):
+        for path in paths:
+            print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
+        return EXIT_ERROR
     try:
         baseline = load_baseline(ns.baseline, ns.update_baseline)
         result = check(
-            ns.paths,
+            paths,
             policy_file=ns.policy,
             color=fmt == "text" and use_color(),
             baseline=baseline,
-            keep=False,  # the report needs findings only: stream (gate/batch.py)
+            keep=False,  # the report needs the findings only: stream (gate/batch.py)
         )
     except PolicyError as exc:
-        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
     except UnitInputError as exc:
-        print(f"unitgate: error: {exc}", file=sys.stderr)
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
-    rendered = REPORTERS[fmt](result.findings, result.info)
-    if not emit(rendered, ns.output):
-        return EXIT_ERROR
-    summary.write(result.findings, result.info, annotated=fmt == "github")
-    return EXIT_OK if ns.exit_zero else result.exit_code
+    findings: Sequence[Finding] = result.findings
+    if fmt in ("github", "sarif"):
+        findings = repository_relative(findings)
+    # The errors go first (on stderr), then every finding there is; with errors and nothing checked,
+    # no report at all (a summary would suggest something passed).
+    for error in result.errors:
+        print(f"unitgate: {escape.quote(error, escape.MESSAGE_LIMIT)}", file=sys.stderr)
+    if not result.errors or findings or result.info.units:
+        if not emit(REPORTERS[fmt](findings, result.info), ns.output):
+            return EXIT_ERROR
+        summary.write(findings, result.info, annotated=fmt == "github")
+    if ns.exit_zero and result.exit_code != EXIT_ERROR:
+        return EXIT_OK
+    return result.exit_code
 
 
 def emit(rendered: str, output: str | None) -> bool:
@@ -313,6 +447,8 @@ def emit(rendered: str, output: str | None) -> bool:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(rendered)
     except OSError as exc:
-        print(f"unitgate: error: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"unitgate: error: {escape.quote(output)}: cannot write: {exc.strerror or exc}", file=sys.stderr
+        )
         return False
     return True
