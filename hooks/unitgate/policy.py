@@ -16,18 +16,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from unitgate.records import dataclass, field
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
-from unitgate import escape, fsread
+from unitgate import escape, fsread, policy_cache
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
@@ -49,6 +41,7 @@ from unitgate.policy_terms import (
     template_name,
     to_value,
 )
+from unitgate.records import dataclass, field
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -234,8 +227,8 @@ class UnitPolicy:
 
 def builtin_names() -> list[str]:
     """The built-in policies shipped with this unitgate, e.g. ["baseline@1", "strict@1"]."""
-    root = resources.files("unitgate.policies")
-    return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
+    names = os.listdir(policy_cache.policies_dir())
+    return sorted(n[: -len(".toml")] for n in names if n.endswith(".toml"))
 
 
 def load_builtin(name: str, *, referrer: str = "", _seen: tuple[str, ...] = ()) -> Policy:
@@ -255,24 +248,40 @@ def load_builtin(name: str, *, referrer: str = "", _seen: tuple[str, ...] = ()) 
             f"unknown built-in policy {escape.quote(repr(name))} (this unitgate ships: {', '.join(known)})",
             key="extends",
         )
-    resource = resources.files("unitgate.policies").joinpath(f"{name}.toml")
-    data = _parse_toml(resource.read_bytes(), f"built-in {name}")
-    return from_data(data, f"built-in {name}", trusted=True, _seen=(*_seen, name))
+    with open(os.path.join(policy_cache.policies_dir(), f"{name}.toml"), "rb") as handle:
+        raw = handle.read()
+    data = policy_cache.lookup("builtin", raw)
+    cached = data is not None
+    if data is None:
+        data = _parse_toml(raw, f"built-in {name}")
+    policy = from_data(data, f"built-in {name}", trusted=True, _seen=(*_seen, name))
+    if not cached:
+        policy_cache.store("builtin", raw, data)
+    return policy
 
 
 def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Policy:
     """A policy file given with --policy or found by discovery: .unitgate.toml or pyproject.toml."""
     shown = display or os.fspath(path)
     raw = read_policy_bytes(path, shown)
-    if Path(path).name == "pyproject.toml" and not mentions_policy_table(raw):
+    pyproject = Path(path).name == "pyproject.toml"
+    kind, prefix = ("pyproject", "tool.unitgate") if pyproject else ("policy", "")
+    # The same bytes loaded before (policy_cache.py): no TOML parser, no JSON Schema; the structure,
+    # semantics and `extends` are checked again below as for any data.
+    cached = policy_cache.lookup(kind, raw)
+    if cached is not None:
+        return from_data(cached, shown, prefix=prefix, schema_valid=True)
+    if pyproject and not mentions_policy_table(raw):
         raise PolicyError(shown, "has no [tool.unitgate] table")
     data = _parse_toml(raw, shown)
-    if Path(path).name == "pyproject.toml":
+    if pyproject:
         table = data.get("tool", {}).get("unitgate") if isinstance(data.get("tool"), dict) else None
         if not isinstance(table, dict):
             raise PolicyError(shown, "has no [tool.unitgate] table")
-        return from_data(table, shown, prefix="tool.unitgate")
-    return from_data(data, shown)
+        data = table
+    policy = from_data(data, shown, prefix=prefix)
+    policy_cache.store(kind, raw, data)
+    return policy
 
 
 def default_policy() -> Policy:
@@ -324,6 +333,22 @@ def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
         raise PolicyError(shown, escape.quote(message, escape.MESSAGE_LIMIT)) from None
 
 
+def _tomllib() -> Any:
+    # Imported on first use: a policy loaded before comes from policy_cache, without parsing.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
+
+def __getattr__(name: str) -> Any:
+    """`policy.tomllib` (tests parse with the same parser) without importing it at start-up."""
+    if name == "tomllib":
+        return _tomllib()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
     """TOML, refusing before parsing what would make the parser slow (a long dotted key costs time
     and memory with the square of its parts), and after parsing any value a policy cannot hold."""
@@ -337,6 +362,7 @@ def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
     if long_key is not None:
         line = text.count("\n", 0, long_key.start()) + 1
         raise PolicyError(shown, f"line {line}: a dotted key or value with more than {KEY_PARTS_MAX} parts")
+    tomllib = _tomllib()
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -355,6 +381,7 @@ def from_data(
     *,
     prefix: str = "",
     trusted: bool = False,
+    schema_valid: bool = False,
     _seen: tuple[str, ...] = (),
 ) -> Policy:
     """Build a Policy from parsed TOML, validating it unless `trusted` (built-ins)."""
@@ -377,7 +404,7 @@ def from_data(
     # The JSON Schema (precise messages and patterns) may be skipped when its cache says this content
     # passed before; the structure (every key's type and range) is checked on every load, so a cache
     # marker can only save time, never let through what the schema refuses to load.
-    if not trusted:
+    if not trusted and not schema_valid:  # schema_valid: these exact bytes passed it (policy_cache)
         validate_schema(data, origin, prefix)
     check_structure(data, origin, prefix)
     check_semantics(data, origin, prefix)

@@ -4,11 +4,8 @@ container keys and values). Raises PolicyError naming the file and key path."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +249,11 @@ def check_structure(data: Mapping[str, Any], origin: str, prefix: str) -> None:
 
 
 def validate_schema(data: Mapping[str, Any], origin: str, prefix: str) -> None:
+    # Imported here: a policy loaded before never gets here (policy_cache.py).
+    import hashlib
+    import json
+    from importlib import resources
+
     schema_text = resources.files("unitgate.policies.schema").joinpath(SCHEMA_FILE).read_bytes()
     # The marker is keyed on this unitgate's version, the schema and the content: it can only say
     # "this exact content passed this exact schema before", which skips work and accepts nothing new
