@@ -117,3 +117,20 @@ def test_standard_functions_work_on_them() -> None:
     assert dataclasses.replace(info, kind="socket") == OURS["Info"]("u", "socket", ("t",))
     assert [f.name for f in dataclasses.fields(info)] == [f.name for f in dataclasses.fields(STD["Info"])]
     assert dataclasses.asdict(OURS["Loc"]("a", 2)) == {"path": "a", "line": 2}
+
+
+def test_every_class_has_generated_methods() -> None:
+    # Each unitgate class's methods come compiled ahead of time (records_code.py), or the hook pays
+    # for compiling them at every start. After changing a value class: python tools/gen_records.py
+    code = (
+        "import importlib, pkgutil, unitgate\n"
+        "from unitgate import records\n"
+        "for m in pkgutil.walk_packages(unitgate.__path__, 'unitgate.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
+        "print(len(records.COMPILED))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0", (
+        "run: python tools/gen_records.py && ruff format hooks/unitgate/records_code.py"
+    )
