@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, UnitSummary
-from unitgate.parallel import map_ordered
+from unitgate.parallel import MIN_ITEMS, map_ordered
 from unitgate.policy import UnitPolicy
 from unitgate.records import dataclass
 
@@ -60,8 +60,8 @@ def map_units(
     the long-lived ones again.
     """
     global _WORK
-    gc.collect()
-    gc.freeze()
+    if len(items) >= MIN_ITEMS:  # a few files (the hook): nothing to gain
+        gc.freeze()
     if not parallel:
         yield from map(work, items)
         return
