@@ -247,10 +247,15 @@ def check(
         if not unit_findings:
             continue
         unit = next((f.unit for f in unit_findings if f.unit), "")
-        applied = suppress.apply(unit_findings, by_file, {unit: sources} if unit else {})
+        # Only the files this unit's findings can be suppressed from (its sources, the findings' own
+        # files): handing every file of a large run to each unit would make the run quadratic.
+        relevant = {
+            f: by_file[f] for f in (*sources, *(f.location.path for f in unit_findings)) if f in by_file
+        }
+        applied = suppress.apply(unit_findings, relevant, {unit: sources} if unit else {})
         kept += applied.kept
         suppressed += applied.suppressed
-        used |= set(every) - set(applied.unused)
+        used |= {s for group in relevant.values() for s in group} - set(applied.unused)
     # An unused suppression is reported only where every finding it could match was computed: in a
     # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
     owned = set(paths) | fragments
