@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: github under GitHub Actions, else text)",
     )
+    check.add_argument(
+        "--podman",
+        choices=("5.4", "5.8"),
+        default=None,
+        help="podman release whose quadlet reads .container files (default: the policy's [container] "
+        "podman, else 5.4)",
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
     return parser
 

@@ -169,6 +169,17 @@ RULES: tuple[Rule, ...] = (
         "Add a [container] table to the policy (max-exposure, [container.require], [container.forbid]) "
         "to hold containers to a standard.",
     ),
+    Rule(
+        "UG903",
+        "container-mode-declared",
+        Level.NOTE,
+        "The policy declared how a podman quadlet runs (rootless or rootful), so it was read that way "
+        "rather than as its location implies.",
+        "Nothing to do if the declaration is right: [container] rootless = true/false, or a list of "
+        "path globs of rootless quadlets (relative to the policy file). The JSON output's `mode` says "
+        "how every container was read, and why.",
+        man="podman-systemd.unit",
+    ),
 )
 
 RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
@@ -290,6 +301,8 @@ class UnitSummary:
     max_exposure: int | None  # tenths
     policy: str  # where the policy came from, e.g. ".unitgate.toml (extends strict@1)"
     model: str = "systemd-252"  # the exposure model: "systemd-252", or "quadlet-1" for a container
+    podman: str | None = None  # a container: the podman release whose quadlet read it ("5.4")
+    mode: str | None = None  # a container: how it was read and why ("rootless (it lives in ...)")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ from unitgate.policy_terms import (
     CONTAINER_BOOLEANS,
     CONTAINER_CAPABILITY_KEYS,
     DEFAULT_BUILTIN,
+    DEFAULT_CONTAINER_SCORING,
+    DEFAULT_PODMAN,
     DEFAULT_SCORING,
     POLICY_FILE,
     POLICY_VERSION,
@@ -54,6 +56,8 @@ __all__ = [
     "CONTAINER_BOOLEANS",
     "CONTAINER_CAPABILITY_KEYS",
     "DEFAULT_BUILTIN",
+    "DEFAULT_CONTAINER_SCORING",
+    "DEFAULT_PODMAN",
     "DEFAULT_SCORING",
     "POLICY_FILE",
     "POLICY_VERSION",
@@ -83,9 +87,14 @@ class ContainerRules:
     Keys of `require`/`forbid` are `[Container]` keys ("ReadOnly"); `ignore` holds rule ids and
     canonical keys ("Container.ReadOnly", "Service.User"). `None` scalars: not set here."""
 
-    scoring: str | None = None
-    max_exposure: int | None = None  # tenths, quadlet-1 exposure
-    rootless: bool | None = None  # None: the mode implied by where the file lives
+    scoring: str | None = None  # the container model; None: DEFAULT_CONTAINER_SCORING
+    podman: str | None = None  # the podman release whose quadlet reads the file; None: DEFAULT_PODMAN
+    max_exposure: int | None = None  # tenths, exposure in the container model
+    rootless: bool | None = None  # None: a rootless pattern, else the mode implied by where the file lives
+    # `rootless = ["home/*/quadlets/**"]`: globs of files holding rootless quadlets, relative to
+    # `rootless_base` (the directory of the policy file that declared them)
+    rootless_paths: tuple[str, ...] = ()
+    rootless_base: str | None = None
     require: Mapping[str, Value] = field(default_factory=dict)
     forbid: Mapping[str, Value] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
@@ -96,12 +105,23 @@ class ContainerRules:
         """No rule at all: nothing to check a container against."""
         return self.max_exposure is None and not self.require and not self.forbid
 
+    @property
+    def model(self) -> str:
+        return self.scoring or DEFAULT_CONTAINER_SCORING
+
+    @property
+    def release(self) -> str:
+        return self.podman or DEFAULT_PODMAN
+
     def over(self, base: ContainerRules) -> ContainerRules:
         """These rules on top of `base`: scalars replace, require/forbid per key, lists add up."""
         return ContainerRules(
             scoring=self.scoring if self.scoring is not None else base.scoring,
+            podman=self.podman if self.podman is not None else base.podman,
             max_exposure=self.max_exposure if self.max_exposure is not None else base.max_exposure,
             rootless=self.rootless if self.rootless is not None else base.rootless,
+            rootless_paths=(*base.rootless_paths, *self.rootless_paths),
+            rootless_base=self.rootless_base or base.rootless_base,
             require={**base.require, **self.require},
             forbid={**base.forbid, **self.forbid},
             ignore=base.ignore | self.ignore,
@@ -264,8 +284,13 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Po
         table = data.get("tool", {}).get("unitgate") if isinstance(data.get("tool"), dict) else None
         if not isinstance(table, dict):
             raise PolicyError(shown, "has no [tool.unitgate] table")
-        return from_data(table, shown, prefix="tool.unitgate")
-    return from_data(data, shown)
+        return from_data(table, shown, prefix="tool.unitgate", base=_directory(path))
+    return from_data(data, shown, base=_directory(path))
+
+
+def _directory(path: str | os.PathLike[str]) -> str:
+    """Where relative paths in a policy file start: the directory holding it."""
+    return os.path.dirname(os.path.abspath(path))
 
 
 def default_policy() -> Policy:
@@ -299,9 +324,11 @@ def from_data(
     *,
     prefix: str = "",
     trusted: bool = False,
+    base: str | None = None,
     _seen: tuple[str, ...] = (),
 ) -> Policy:
-    """Build a Policy from parsed TOML, validating it unless `trusted` (built-ins)."""
+    """Build a Policy from parsed TOML, validating it unless `trusted` (built-ins). `base`: the
+    directory relative paths in it start from (the policy file's; default the working directory)."""
 
     def key(*parts: str | int) -> str:
         return key_path(prefix, *parts)
@@ -331,18 +358,18 @@ def from_data(
         ignore=frozenset(data.get("ignore", ())),
         exclude_checks=frozenset(canonical_check(c) for c in data.get("exclude-checks", ())),
         overrides=tuple(_override(o) for o in data.get("override", ())),
-        container=_container(data.get("container", {})),
+        container=_container(data.get("container", {}), base),
     )
     extends = data.get("extends")
     if extends is None:
         return own
-    base = load_builtin(extends, referrer=origin, _seen=_seen)
+    builtin = load_builtin(extends, referrer=origin, _seen=_seen)
     return Policy(
         origin=origin,
-        extends=(extends, *base.extends),
-        scoring=data.get("scoring", base.scoring),
-        overrides=(*base.overrides, *own.overrides),
-        **layered(base, own),
+        extends=(extends, *builtin.extends),
+        scoring=data.get("scoring", builtin.scoring),
+        overrides=(*builtin.overrides, *own.overrides),
+        **layered(builtin, own),
     )
 
 
@@ -367,11 +394,16 @@ def _override(data: Mapping[str, Any]) -> Override:
     )
 
 
-def _container(data: Mapping[str, Any]) -> ContainerRules:
+def _container(data: Mapping[str, Any], base: str | None = None) -> ContainerRules:
+    rootless = data.get("rootless")
+    paths = tuple(rootless) if isinstance(rootless, list) else ()
     return ContainerRules(
         scoring=data.get("scoring"),
+        podman=data.get("podman"),
         max_exposure=_tenths(data.get("max-exposure")),
-        rootless=data.get("rootless"),
+        rootless=rootless if isinstance(rootless, bool) else None,
+        rootless_paths=paths,
+        rootless_base=(base or os.getcwd()) if paths else None,
         require={k: to_value(v) for k, v in data.get("require", {}).items()},
         forbid={k: to_value(v) for k, v in data.get("forbid", {}).items()},
         ignore=frozenset(container_key(i) for i in data.get("ignore", ())),

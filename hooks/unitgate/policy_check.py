@@ -228,7 +228,9 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-_CONTAINER_TABLE_KEYS = frozenset({"scoring", "max-exposure", "rootless", "ignore", "exclude-checks"})
+_CONTAINER_TABLE_KEYS = frozenset(
+    {"scoring", "podman", "max-exposure", "rootless", "ignore", "exclude-checks"}
+)
 
 
 def cache_dir() -> Path | None:

@@ -192,7 +192,7 @@ def test_discovery(tmp_path: Path) -> None:
     finder = Finder(cwd=tmp_path)
     assert finder.for_path(str(tmp_path / "repo/a/b/x.service")).max_exposure == 30
     assert finder.for_path(str(tmp_path / "repo/c/y.service")).origin == "repo/pyproject.toml"
-    assert finder.for_path(str(tmp_path / "other/z.service")).origin == "built-in default (baseline@1)"
+    assert finder.for_path(str(tmp_path / "other/z.service")).origin == "built-in default (baseline@2)"
 
 
 def test_validation_is_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

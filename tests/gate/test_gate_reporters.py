@@ -169,6 +169,8 @@ def test_json_document() -> None:
         "max_exposure": 5.0,
         "policy": ".unitgate.toml (extends strict@1)",
         "model": "systemd-252",
+        "podman": None,
+        "mode": None,
     }
     assert doc["findings"][0] == {
         "rule": "UG101",

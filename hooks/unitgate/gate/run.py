@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from unitgate import __version__, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
-from unitgate.engine import analyze_paths, is_quadlet
+from unitgate.engine import is_quadlet, plan, run_job
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
@@ -58,7 +58,13 @@ def evaluate(
     return findings
 
 
-Analyzer = Callable[[Sequence[str]], list[UnitAnalysis]]
+def analyze_units(paths: Sequence[str], *, podman: str | None = None) -> list[UnitAnalysis]:
+    """The engine's analysis of every unit the paths reach (`podman`: the release whose quadlet reads
+    `.container` files and decides which containers a drop-in reaches; None: the default)."""
+    return [run_job(job) for job in plan(paths, podman=podman)]
+
+
+Analyzer = Callable[..., list[UnitAnalysis]]  # like `analyze_units`
 
 
 @dataclass(frozen=True)
@@ -76,14 +82,22 @@ Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
 
 
 def _default_inspector(analysis: UnitAnalysis, rules: ContainerRules) -> QuadletInspection | None:
-    """The posture and command line of a `.container` the engine analysed, read again in the mode the
-    policy sets (`[container] rootless`), keeping the path the user gave and the wrapper's score."""
+    """The posture and command line of a `.container` the engine analysed, read again as the policy
+    says (`[container]` podman release, rootless setting or patterns, scoring model), keeping the path
+    the user gave and the wrapper's score."""
     from unitgate.quadlet import inspect_container
 
     fragment = analysis.fragment
     if fragment is None or not fragment.endswith(".container") or not os.path.isfile(fragment):
         return None
-    inspection = inspect_container(fragment, rootless=rules.rootless)
+    inspection = inspect_container(
+        fragment,
+        rootless=rules.rootless,
+        podman=rules.podman,
+        rootless_paths=rules.rootless_paths,
+        base=rules.rootless_base,
+        model=rules.model,
+    )
     return replace(
         inspection, analysis=replace(inspection.analysis, path=analysis.path, wrapper=analysis.wrapper)
     )
@@ -93,12 +107,14 @@ def check(
     paths: Sequence[str],
     *,
     policy_file: str | None = None,
-    analyze: Analyzer = analyze_paths,
+    analyze: Analyzer = analyze_units,
     inspect: Inspector | None = None,
     color: bool = False,
+    podman: str | None = None,
 ) -> Result:
-    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError,
-    or UnitInputError for exit-2 conditions."""
+    """Analyse `paths` and hold every affected unit against its policy. `podman` ("5.4", "5.8")
+    overrides the policies' `[container] podman`. Raises PolicyError, or UnitInputError for exit-2
+    conditions."""
     for path in paths:
         if not os.path.lexists(path):
             raise UnitInputError(Location(path), "no such file")
@@ -109,12 +125,20 @@ def check(
     def policy_for(path: str) -> Policy:
         return fixed_policy or finder.for_path(path)
 
-    # Units first, then quadlets, each in the order given (the summary lists them so).
+    def container_rules(unit_policy: UnitPolicy) -> ContainerRules:
+        rules = unit_policy.container
+        return rules if podman is None else replace(rules, podman=podman)
+
+    # Units first, then quadlets, each in the order given (the summary lists them so); quadlets per
+    # podman release, which decides the containers a drop-in reaches.
     systemd_paths = [p for p in paths if not is_quadlet(p)]
-    quadlet_paths = [p for p in paths if is_quadlet(p)]
+    by_release: dict[str | None, list[str]] = {}
+    for p in paths:
+        if is_quadlet(p):
+            by_release.setdefault(podman or policy_for(p).container.podman, []).append(p)
     analyses = [
         *(analyze(systemd_paths) if systemd_paths else []),
-        *(analyze(quadlet_paths) if quadlet_paths else []),
+        *(a for release, group in by_release.items() for a in analyze(group, podman=release)),
     ]
 
     for analysis in analyses:
@@ -133,13 +157,17 @@ def check(
         unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
         container = is_container(analysis)
         inspection = None
-        if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
-            inspection = inspect(analysis, unit_policy.container)
+        if container:
+            rules = container_rules(unit_policy)
+            unit_policy = replace(unit_policy, container=rules)
+            inspection = inspect(analysis, rules)
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
         sources_of[analysis.unit] = analysis.sources
         unit_findings = evaluate(analysis, unit_policy, inspection)
+        if inspection is not None:
+            unit_findings += _declared_mode(analysis, inspection, unit_policy.container)
         findings += [
             f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
         ]
@@ -159,6 +187,8 @@ def check(
                 maximum,
                 unit_policy.description,
                 analysis.model,
+                podman=inspection.release.name if inspection is not None else None,
+                mode=inspection.mode.text if inspection is not None and inspection.mode else None,
             )
         )
     analyses = checked
@@ -193,6 +223,29 @@ def check(
     return Result(tuple(final), info, applied.suppressed)
 
 
+def _declared_mode(
+    analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules
+) -> list[Finding]:
+    """A note when the policy, not the file's location, decided rootful or rootless (UG903): the
+    reading changes the score, so the output says which declaration applied."""
+    from unitgate.quadlet.engine import rootless_match
+
+    mode = inspection.mode
+    if mode is None or analysis.fragment is None:
+        return []
+    if rules.rootless is not None:
+        why = f"the policy's [container] rootless = {'true' if rules.rootless else 'false'}"
+    else:
+        pattern = rootless_match(analysis.fragment, rules.rootless_paths, rules.rootless_base)
+        if pattern is None:
+            return []
+        why = f"its path matches the policy's rootless pattern {pattern!r}"
+    kind = "rootless" if mode.rootless else "rootful"
+    podman = f"podman {inspection.release.reference}"
+    message = f"{analysis.unit}: read as a {kind} quadlet of {podman}, because of {why}"
+    return [Finding("UG903", Location(analysis.path, 1), message, analysis.unit)]
+
+
 def _read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -224,7 +277,12 @@ def run(ns: argparse.Namespace) -> int:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
     try:
-        result = check(ns.paths, policy_file=ns.policy, color=fmt == "text" and use_color())
+        result = check(
+            ns.paths,
+            policy_file=ns.policy,
+            color=fmt == "text" and use_color(),
+            podman=getattr(ns, "podman", None),
+        )
     except PolicyError as exc:
         print(f"unitgate: policy error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -56,6 +56,8 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
                 "max_exposure": _exposure(u.max_exposure),
                 "policy": u.policy,
                 "model": u.model,
+                "podman": u.podman,
+                "mode": u.mode,
             }
             for u in info.units
         ],

@@ -33,6 +33,9 @@ def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     units = _plural(len(info.units), "unit")
     policies = sorted({u.policy for u in info.units})
     policy = f"; policy: {'; '.join(policies)}" if policies else ""
+    releases = sorted({u.podman for u in info.units if u.podman})
+    if releases:  # which quadlet read the containers changes what they are judged by
+        policy += f"; containers read as podman {', '.join(releases)}"
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
     if not n[Level.ERROR] and not n[Level.WARNING]:
         notes = f" ({_plural(n[Level.NOTE], 'note')})" if n[Level.NOTE] else ""
