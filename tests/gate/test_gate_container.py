@@ -227,7 +227,7 @@ def test_rootless_setting_rescores(repo: Path, run_cli: Callable[..., Run]) -> N
     assert [(f.rule, f.message) for f in rootless.findings] == [
         (
             "UG903",
-            "app.container: read as a rootless quadlet of podman 5.4.2, because of the policy's "
+            "app.container: read as a rootless quadlet of podman 5.4.2: the policy sets "
             "[container] rootless = true",
         )
     ]

@@ -234,7 +234,7 @@ def _declared_mode(
     if mode is None or analysis.fragment is None:
         return []
     if rules.rootless is not None:
-        why = f"the policy's [container] rootless = {'true' if rules.rootless else 'false'}"
+        why = f"the policy sets [container] rootless = {'true' if rules.rootless else 'false'}"
     else:
         pattern = rootless_match(analysis.fragment, rules.rootless_paths, rules.rootless_base)
         if pattern is None:
@@ -242,7 +242,7 @@ def _declared_mode(
         why = f"its path matches the policy's rootless pattern {pattern!r}"
     kind = "rootless" if mode.rootless else "rootful"
     podman = f"podman {inspection.release.reference}"
-    message = f"{analysis.unit}: read as a {kind} quadlet of {podman}, because of {why}"
+    message = f"{analysis.unit}: read as a {kind} quadlet of {podman}: {why}"
     return [Finding("UG903", Location(analysis.path, 1), message, analysis.unit)]
 
 
