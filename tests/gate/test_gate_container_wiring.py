@@ -238,3 +238,28 @@ def test_exclude_checks_keep_the_quadlet_2_floor_unless_breakout_path_is_exclude
     write_tree(repo, {".unitgate.toml": _model_policy("quadlet-2", 'exclude-checks = ["BreakoutPath"]\n')})
     dropped = run_cli("check", "--format", "json", "app.container", cwd=repo)
     assert (dropped.code, json.loads(dropped.out)["units"][0]["exposure"]) == (0, 4.1)
+
+
+# --- one place per concept: the schema's enums are the engine's names --------------------------------
+
+
+def test_schema_container_enums_match_the_engine() -> None:
+    from importlib import resources
+
+    from unitgate.policy_terms import (
+        CONTAINER_MODELS,
+        DEFAULT_CONTAINER_SCORING,
+        DEFAULT_PODMAN,
+        PODMAN_RELEASES,
+    )
+    from unitgate.quadlet.releases import DEFAULT_RELEASE, RELEASES
+    from unitgate.quadlet.score import CHECKS_2, MODEL, MODELS
+
+    schema = json.loads(
+        resources.files("unitgate.policies.schema").joinpath("policy-v1.schema.json").read_bytes()
+    )
+    container = schema["$defs"]["container"]["properties"]
+    assert tuple(container["scoring"]["enum"]) == CONTAINER_MODELS == MODELS
+    assert tuple(container["podman"]["enum"]) == PODMAN_RELEASES == tuple(RELEASES)
+    assert (DEFAULT_CONTAINER_SCORING, DEFAULT_PODMAN) == (MODEL, DEFAULT_RELEASE)
+    assert schema["$defs"]["container-checks"]["items"]["enum"] == [c.json_field for c in CHECKS_2]
