@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Benchmark: `unitgate explain` against `systemd-analyze security --offline=true`, side by side.
+"""Benchmark: unitgate against `python -c pass` and `systemd-analyze security --offline=true`, side by side.
 
 Usage (from the repository root):
 
-    python bench/run.py [--corpus DIR] [--expected FILE] [--repeat N] [--json OUT]
+    python bench/run.py [--cases hook,corpus,10k,50k] [--repeat N] [--repeat-small N] [--json OUT]
 
-Builds one merged root from every package of the corpus (units whose name or drop-ins collide across
-packages are left out of both sides), then times, in the same run and interleaved:
+Cases (all by default), each timed as whole processes, interleaved round by round with what it is
+compared against, medians of several rounds:
 
-* `systemd-analyze security --offline=true --root=ROOT UNIT...` (text and `--json=short`), one call;
-* `unitgate explain [--format json] PATH...` over the same files inside that root, one call;
-* start-up latency on one small unit (`unitgate explain`, `unitgate check`, `systemd-analyze`) and
-  `python -X importtime -c "import unitgate.cli"`.
+* `hook`: the pre-commit case. `unitgate check UNIT DROPIN` in a small repository with a policy, with
+  a warm validation cache and with none (cold), against `python -c pass` of the same interpreter and
+  `systemd-analyze security --offline=true` on the same unit;
+* `corpus`: every unit of the Debian corpus in one merged root (`explain` text and JSON with all
+  workers and on one CPU, `check`), against systemd-analyze over the same units in one call;
+* `10k`, `50k`: synthetic repositories (10,000 or 50,000 services, one drop-in per ten units: one
+  type-wide, one per dash-prefix group, the rest per unit) written by this script into a temporary
+  directory; `check` and `explain` on every unit and drop-in path in one call each, against
+  systemd-analyze over the same units in one call.
 
-It also checks that both tools give the same overall exposure for every unit (`agree: X/N`).
-Standard library only; Python 3.10+.
+Standard library only (Python 3.10+); it runs the tools as commands and never imports unitgate.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -31,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +58,8 @@ UNIT_TYPES = (
     "slice",
     "scope",
 )
+CASES = ("hook", "corpus", "10k", "50k")
+SYNTHETIC = {"10k": 10_000, "50k": 50_000}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -106,7 +114,12 @@ def dropin_reaches(dropin_unit: str, unit: str) -> bool:
 
 
 def load_corpus(corpus: Path, expected: Path) -> Corpus:
-    records = [json.loads(line) for line in expected.read_text().splitlines() if line.strip()]
+    records = []
+    with expected.open(encoding="utf-8") as f:  # line by line, keeping only what is needed: the bench
+        for line in f:  # stays small (its size is a floor under the children's peak memory)
+            if line.strip():
+                rec = json.loads(line)
+                records.append({k: rec.get(k) for k in ("root", "unit", "error")})
     out = Corpus(units=[], recorded=len(records))
     wanted: list[Unit] = []
     for rec in records:
@@ -163,56 +176,224 @@ def build_root(corpus: Path, packages: list[str], root: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Repositories written by the bench itself
+
+# Hardening lines the synthetic services draw from (so scores and setting sets vary as in real trees).
+HARDENING = (
+    "NoNewPrivileges=yes",
+    "PrivateTmp=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateDevices=yes",
+    "ProtectKernelTunables=yes",
+    "ProtectKernelModules=yes",
+    "ProtectControlGroups=yes",
+    "RestrictNamespaces=yes",
+    "LockPersonality=yes",
+    "MemoryDenyWriteExecute=yes",
+    "RestrictRealtime=yes",
+    "RestrictSUIDSGID=yes",
+    "SystemCallArchitectures=native",
+    "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    "SystemCallFilter=@system-service",
+    "PrivateNetwork=yes",
+    "IPAddressDeny=any",
+    "UMask=0077",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectProc=invisible",
+    "ProcSubset=pid",
+    "DynamicUser=yes",
+    "PrivateUsers=yes",
+    "KeyringMode=private",
+)
+GROUPS = 20  # dash-prefix groups (`grpNN-.service.d/` reaches every `grpNN-*.service`)
+POLICY = 'policy-version = 1\nextends = "baseline@1"\nmax-exposure = 9.0\n'
+
+
+@dataclass
+class Synthetic:
+    root: Path
+    units: list[str]  # unit file names (templates as `foo@.service`)
+    dropins: list[str]  # drop-in paths relative to the unit directory
+
+
+def write_synthetic(root: Path, count: int, seed: int = 11) -> Synthetic:
+    """`count` services under ROOT/etc/systemd/system with count/10 drop-ins and a policy at ROOT.
+
+    One in twenty units is a template; drop-ins: one type-wide `service.d/`, one per dash-prefix group,
+    the rest each for one unit (chosen at random, seeded: the same tree on every run).
+    """
+    rng = random.Random(seed)
+    unit_dir = root / "etc" / "systemd" / "system"
+    unit_dir.mkdir(parents=True)
+    units = []
+    for i in range(count):
+        name = f"grp{i % GROUPS:02d}-svc{i:05d}{'@' if i % 20 == 7 else ''}.service"
+        lines = [
+            "[Unit]",
+            f"Description=synthetic service {i}",
+            "",
+            "[Service]",
+            f"ExecStart=/usr/bin/app{i} -f",
+        ]
+        if rng.random() < 0.5:
+            lines.append(f"User=app{i % 97}")
+        lines += [h for h in HARDENING if rng.random() < 0.35]
+        lines += ["", "[Install]", "WantedBy=multi-user.target", ""]
+        (unit_dir / name).write_text("\n".join(lines))
+        units.append(name)
+    dropins = ["service.d/10-defaults.conf"]
+    (unit_dir / "service.d").mkdir()
+    (unit_dir / dropins[0]).write_text("[Service]\nLimitNOFILE=65536\n")
+    for g in range(GROUPS):
+        rel = f"grp{g:02d}-.service.d/20-group.conf"
+        (unit_dir / rel).parent.mkdir()
+        (unit_dir / rel).write_text(f"[Service]\nSlice=grp{g:02d}.slice\nPrivateTmp=yes\n")
+        dropins.append(rel)
+    for i in sorted(rng.sample(range(count), max(0, count // 10 - len(dropins)))):
+        rel = f"{units[i]}.d/50-override.conf"
+        (unit_dir / rel).parent.mkdir()
+        body = ["[Service]", *(h for h in HARDENING if rng.random() < 0.2)]
+        (unit_dir / rel).write_text("\n".join(body) + "\n")
+        dropins.append(rel)
+    (root / ".unitgate.toml").write_text(POLICY)
+    return Synthetic(root, units, dropins)
+
+
+HOOK_UNIT = """[Unit]
+Description=Web front end
+
+[Service]
+ExecStart=/usr/bin/web --listen 127.0.0.1:8080
+DynamicUser=yes
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+CapabilityBoundingSet=
+RestrictAddressFamilies=AF_INET AF_INET6
+SystemCallFilter=@system-service
+
+[Install]
+WantedBy=multi-user.target
+"""
+HOOK_DROPIN = "[Service]\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
+
+
+def write_hook_repo(root: Path) -> tuple[str, str]:
+    """A repository with a policy, one unit and one drop-in for it: what a pre-commit run is given."""
+    unit = "etc/systemd/system/web.service"
+    dropin = "etc/systemd/system/web.service.d/10-hardening.conf"
+    (root / dropin).parent.mkdir(parents=True)
+    (root / unit).write_text(HOOK_UNIT)
+    (root / dropin).write_text(HOOK_DROPIN)
+    (root / ".unitgate.toml").write_text(POLICY)
+    return unit, dropin
+
+
+# ---------------------------------------------------------------------------------------------------
 # Running and timing
+
+
+def _one_cpu() -> None:
+    """Pin the child (and whatever it forks) to one CPU: unitgate then sees one core and stays in-process."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 @dataclass
 class Job:
+    case: str
     label: str
-    tool: str
     units: int
     calls: list[list[str]]  # one argv per call
     cwd: Path
-    env: dict[str, str] | None = None  # overrides the common environment
+    env: dict[str, str] | None = None  # replaces the common environment
+    one_cpu: bool = False
+    keep_output: bool = False  # keep the last run's stdout file (for the agreement check)
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)  # peak resident set, KiB (largest process)
     rcs: list[int] = field(default_factory=list)
-    stdout: str = ""
-    stderr: str = ""
+    output: Path | None = None
 
-    def run(self, env: dict[str, str]) -> None:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        outs, errs, rcs = [], [], []
-        for argv in self.calls:
-            r = subprocess.run(
-                argv, cwd=self.cwd, capture_output=True, text=True, env=self.env or env, check=False
-            )
-            outs.append(r.stdout)
-            errs.append(r.stderr)
-            rcs.append(r.returncode)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.walls.append(wall)
-        self.cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    def run(self, env: dict[str, str], out: Path) -> None:
+        """Run every call once; CPU and peak memory come from wait4(), so they are this job's alone
+        (workers a child forks and waits for are included)."""
+        cpu, rss, rcs = 0.0, 0, []
+        with open(out, "wb") as sink, open(out.with_suffix(".err"), "wb") as errs:
+            t0 = time.perf_counter()
+            for argv in self.calls:
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=self.cwd,
+                    stdout=sink,
+                    stderr=errs,
+                    env=self.env or env,
+                    preexec_fn=_one_cpu if self.one_cpu else None,
+                )
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+                rss = max(rss, usage.ru_maxrss)
+                rcs.append(proc.returncode)
+            self.walls.append(time.perf_counter() - t0)
+        self.cpus.append(cpu)
+        self.rss.append(rss)
         self.rcs.append(max(rcs))
-        self.stdout, self.stderr = "".join(outs), "".join(errs)
+        if self.keep_output:
+            self.output = out
+        if max(rcs) > 1:  # 0 and 1 are verdicts; anything else means the tool could not run
+            err = out.with_suffix(".err").read_text(errors="replace").strip().splitlines()[-3:]
+            print(f"warning: {self.label}: exit {max(rcs)}: {' / '.join(err)}", file=sys.stderr)
+
+    def stdout(self) -> str:
+        """The last run's output, read only when asked: the bench stays small, and its own size is
+        a floor under the children's peak memory (a child starts as a copy of it until exec)."""
+        return self.output.read_text(errors="replace") if self.output else ""
+
+    def forget(self) -> None:
+        for values in (self.walls, self.cpus, self.rss, self.rcs):
+            values.clear()
 
     def row(self) -> dict[str, object]:
-        best = min(self.walls)
+        wall = statistics.median(self.walls)
         return {
+            "case": self.case,
             "label": self.label,
-            "tool": self.tool,
             "units": self.units,
             "calls": len(self.calls),
-            "wall_best": best,
-            "wall_median": statistics.median(self.walls),
+            "runs": len(self.walls),
+            "wall_median": wall,
+            "wall_min": min(self.walls),
             "cpu_median": statistics.median(self.cpus),
-            "units_per_second": self.units / best if best else None,
+            "peak_rss_mib": max(self.rss) / 1024,
+            "ms_per_unit": wall * 1000 / self.units if self.units > 1 else None,
             "exit_codes": sorted(set(self.rcs)),
             "walls": self.walls,
             "cpus": self.cpus,
         }
+
+
+@dataclass
+class Ratio:
+    """`a` against `b` (a / b: above 1 means `a` takes longer), on the wall time or the CPU time."""
+
+    case: str
+    a: Job
+    b: Job
+    what: str = "wall"
+    note: str = ""
+
+    def values(self) -> tuple[float, float]:
+        """The ratio of the medians, and the median of the per-round ratios (the rounds interleave)."""
+        xs, ys = (self.a.walls, self.b.walls) if self.what == "wall" else (self.a.cpus, self.b.cpus)
+        of_medians = statistics.median(xs) / statistics.median(ys)
+        paired = statistics.median([x / y for x, y in zip(xs, ys, strict=True)])
+        return of_medians, paired
 
 
 def arg_limit() -> int:
@@ -247,6 +428,23 @@ def split_calls(prefix: list[str], items: list[str], limit: int) -> list[list[st
     return calls
 
 
+def install(into: Path) -> list[str] | None:
+    """unitgate installed from this checkout as pre-commit installs a hook: a fresh virtualenv and a
+    regular (not editable) `pip install`. An editable install adds a finder to every interpreter
+    start-up (pathlib and more, about 8 ms), which would inflate `python -c pass` and hide imports
+    unitgate would otherwise pay itself. None when that fails (no pip, no index)."""
+    python = into / "bin" / "python"
+    for argv in (
+        [sys.executable, "-m", "venv", str(into)],
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+    ):
+        r = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            print(f"note: could not install unitgate ({' '.join(argv[:4])}): {r.stderr.strip()[-300:]}")
+            return None
+    return [str(into / "bin" / "unitgate")]
+
+
 def unitgate_cmd(explicit: str | None) -> list[str]:
     if explicit:
         return [explicit]
@@ -276,19 +474,29 @@ def first_line(argv: list[str]) -> str:
     return (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "?"
 
 
-IMPORTS = ("unitgate.cli", "unitgate.explain", "unitgate.gate")
+def rounds(jobs: list[Job], repeat: int, env: dict[str, str], out: Path, warm_up: bool, name: str) -> None:
+    """One warm-up round (page cache, .pyc, validation cache) if asked, then `repeat` interleaved
+    rounds, every other one in reverse order so no job always runs right after the same neighbour."""
+    if warm_up:
+        for i, job in enumerate(jobs):
+            job.run(env, out / f"{i}.out")
+            job.forget()
+    for r in range(repeat):
+        order = list(enumerate(jobs))
+        for i, job in order if r % 2 == 0 else reversed(order):
+            job.run(env, out / f"{i}.out")
+        print(f"{name}: round {r + 1}/{repeat} done", file=sys.stderr, flush=True)
+
+
+IMPORTS = ("unitgate.cli", "unitgate.gate")
 
 
 def import_time(python: str, env: dict[str, str], repeat: int, cwd: Path) -> dict[str, float]:
-    """`python -X importtime -c "import M"` for the CLI and the modules its subcommands load lazily.
-
-    The figure is the sum of the cumulative times of the top-level `unitgate*` lines (each includes
-    the standard-library modules it was first to import); the interpreter's own start-up imports
-    (`site`, `encodings`, an editable install's finder) are reported apart.
-    """
+    """`python -X importtime -c "import M"`: the median sum of the top-level `unitgate*` lines'
+    cumulative times (each includes the standard-library modules it was first to import), in ms."""
     out: dict[str, float] = {}
     for module in IMPORTS:
-        totals, startup = [], []
+        totals = []
         for _ in range(repeat):
             r = subprocess.run(
                 [python, "-X", "importtime", "-c", f"import {module}"],
@@ -298,34 +506,14 @@ def import_time(python: str, env: dict[str, str], repeat: int, cwd: Path) -> dic
                 cwd=cwd,
                 check=False,
             )
-            ours = theirs = 0
+            ours = 0
             for line in r.stderr.splitlines():
-                m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\S.*)$", line)
-                if m:  # a top-level import: its cumulative time
-                    if m.group(3).startswith("unitgate"):
-                        ours += int(m.group(2))
-                    else:
-                        theirs += int(m.group(2))
-            totals.append(ours / 1e6)
-            startup.append(theirs / 1e6)
-        out[f"import {module}"] = min(totals)
-        out[f"import {module} (median)"] = statistics.median(totals)
-        out[f"interpreter start-up imports ({module} run)"] = min(startup)
-    for label, argv in (
-        ("python -c pass", [python, "-c", "pass"]),
-        ("python -c 'import unitgate.cli'", [python, "-c", "import unitgate.cli"]),
-    ):
-        walls = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run(argv, capture_output=True, env=env, cwd=cwd, check=False)
-            walls.append(time.perf_counter() - t0)
-        out[f"wall: {label}"] = min(walls)
+                m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (unitgate\S*)$", line)
+                if m:  # a top-level unitgate import: its cumulative time
+                    ours += int(m.group(2))
+            totals.append(ours / 1000)
+        out[module] = statistics.median(totals)
     return out
-
-
-# ---------------------------------------------------------------------------------------------------
-# Agreement
 
 
 def fmt(x: object) -> str | None:
@@ -371,239 +559,376 @@ def agreement(units: list[Unit], sa_text: str, ug_json: str, expected: Path) -> 
 
 
 def table(rows: list[dict[str, object]]) -> str:
-    head = ("tool", "units", "calls", "wall best s", "wall median s", "CPU s", "units/s")
+    head = (
+        "case",
+        "measurement",
+        "units",
+        "calls",
+        "wall median s",
+        "wall min s",
+        "CPU s",
+        "peak MiB",
+        "ms/unit",
+    )
     lines = [head]
     for r in rows:
-        ups = r["units_per_second"]
+        per = r["ms_per_unit"]
         lines.append(
             (
+                str(r["case"]),
                 str(r["label"]),
-                str(r["units"]),
+                f"{r['units']:,}",
                 str(r["calls"]),
-                f"{r['wall_best']:.3f}",
                 f"{r['wall_median']:.3f}",
+                f"{r['wall_min']:.3f}",
                 f"{r['cpu_median']:.3f}",
-                f"{ups:,.0f}" if isinstance(ups, float) and r["units"] != 1 else "-",
+                f"{r['peak_rss_mib']:.0f}",
+                f"{per:.3f}" if isinstance(per, float) else "-",
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = []
     for n, line in enumerate(lines):
         cells = [
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))
         ]
         out.append("| " + " | ".join(cells) + " |")
         if n == 0:
             out.append(
                 "|"
-                + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths))
+                + "|".join("-" * (w + 2) if i < 2 else "-" * (w + 1) + ":" for i, w in enumerate(widths))
                 + "|"
             )
     return "\n".join(out)
 
 
+def overall(text: str) -> dict[str, str]:
+    """Unit -> overall exposure, from text output in systemd-analyze's format (unitgate explain's too)."""
+    return {m.group(1): m.group(2) for m in OVERALL.finditer(text)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The cases
+
+
+@dataclass
+class Case:
+    name: str
+    jobs: list[Job]
+    ratios: list[Ratio]
+    repeat: int
+    notes: list[str] = field(default_factory=list)
+    after: Callable[[], list[str]] | None = None  # more lines once the rounds are done (agreement)
+
+
+def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str, str], repeat: int) -> Case:
+    root = tmp / "hook"
+    unit, dropin = write_hook_repo(root)
+    cold_env = dict(env, UNITGATE_CACHE_DIR="")  # no validation cache: a fresh CI container
+    bare = Job("hook", "python -c pass (same interpreter)", 1, [[python, "-c", "pass"]], root)
+    warm = Job("hook", "unitgate check, warm cache", 1, [[*ug, "check", unit, dropin]], root)
+    cold = Job(
+        "hook", "unitgate check, cold (no cache)", 1, [[*ug, "check", unit, dropin]], root, env=cold_env
+    )
+    sa = Job(
+        "hook",
+        "systemd-analyze security (same unit)",
+        1,
+        [[sa_bin, "security", "--offline=true", f"--root={root}", "web.service"]],
+        root,
+    )
+    ratios = [
+        Ratio("hook", warm, bare, note="the issue's goal: at most 3x"),
+        Ratio("hook", warm, bare, "cpu", "steadier than wall when the machine is busy"),
+        Ratio("hook", cold, bare),
+        Ratio("hook", warm, sa),
+        Ratio("hook", cold, sa),
+    ]
+    case = Case("hook", [bare, warm, cold, sa], ratios, repeat)
+    case.notes.append(f"hook: `unitgate check {unit} {dropin}` with .unitgate.toml (extends baseline@1)")
+
+    def imports() -> list[str]:
+        ms = import_time(python, env, max(10, min(repeat, 20)), root)
+        return [
+            "imports (python -X importtime, median, ms): "
+            + ", ".join(f"import {m}: {v:.1f}" for m, v in ms.items())
+        ]
+
+    case.after = imports
+    return case
+
+
+def corpus_case(
+    tmp: Path, ug: list[str], sa_bin: str, corpus: Path, expected: Path, repeat: int, limit: int
+) -> Case:
+    c = load_corpus(corpus, expected)
+    units = sorted(c.units, key=lambda u: u.rel)
+    root = tmp / "corpus-root"
+    build_root(corpus, sorted({u.package for u in units} | {k.split("/")[0] for k in c.left_out}), root)
+    names = [u.name for u in units]
+    rels = [u.rel for u in units]
+    n = len(units)
+    sa = [sa_bin, "security", "--offline=true", f"--root={root}"]
+    sa_text = Job(
+        "corpus", "systemd-analyze (text)", n, split_calls(sa, names, limit), root, keep_output=True
+    )
+    sa_json = Job(
+        "corpus", "systemd-analyze --json=short", n, split_calls([*sa, "--json=short"], names, limit), root
+    )
+    ex_text = Job(
+        "corpus", "unitgate explain (text), all workers", n, split_calls([*ug, "explain"], rels, limit), root
+    )
+    ex_json = Job(
+        "corpus",
+        "unitgate explain --format json, all workers",
+        n,
+        split_calls([*ug, "explain", "--format", "json"], rels, limit),
+        root,
+        keep_output=True,
+    )
+    ex_json_1 = Job(
+        "corpus",
+        "unitgate explain --format json, 1 CPU",
+        n,
+        split_calls([*ug, "explain", "--format", "json"], rels, limit),
+        root,
+        one_cpu=True,
+    )
+    check = Job(
+        "corpus", "unitgate check (default policy)", n, split_calls([*ug, "check"], rels, limit), root
+    )
+    ratios = [
+        Ratio("corpus", ex_json, sa_json),
+        Ratio("corpus", ex_text, sa_text),
+        Ratio("corpus", ex_json_1, sa_json, "cpu", "the issue's goal: at most 1x"),
+        Ratio("corpus", check, sa_text),
+    ]
+    case = Case("corpus", [sa_text, sa_json, ex_text, ex_json, ex_json_1, check], ratios, repeat)
+    case.notes.append(
+        f"corpus: {corpus} ({c.recorded} recorded units, {c.packages} packages) in one merged root: "
+        f"{n} units, {len(c.left_out)} left out of both sides (name or drop-in collisions), "
+        f"{c.not_found} recorded but not found"
+    )
+
+    case.notes += [f"left out: {k}: {why}" for k, why in sorted(c.left_out.items())]
+
+    def agree() -> list[str]:
+        a = agreement(units, sa_text.stdout(), ex_json.stdout(), expected)
+        lines = [
+            f"corpus agree: {a['agree']}/{a['n']} (overall exposure, systemd-analyze text vs unitgate json); "
+            f"merged-root systemd-analyze vs {expected.name}: {a['merged_root_vs_oracle']}/{a['n']}"
+        ]
+        lines += ["  " + d for d in a["differences"][:20]]  # type: ignore[index]
+        return lines
+
+    case.after = agree
+    return case
+
+
+def synthetic_case(
+    name: str, tmp: Path, ug: list[str], sa_bin: str, repeat: int, limit: int, with_sa: bool
+) -> Case:
+    count = SYNTHETIC[name]
+    t0 = time.perf_counter()
+    s = write_synthetic(tmp / f"synthetic-{name}", count)
+    written = time.perf_counter() - t0
+    unit_dir = s.root / "etc" / "systemd" / "system"
+    # Paths relative to the unit directory keep 50,000 of them in one call.
+    paths = [*s.units, *s.dropins]
+    check = Job(
+        name, "unitgate check (units + drop-ins)", count, split_calls([*ug, "check"], paths, limit), unit_dir
+    )
+    explain = Job(
+        name,
+        "unitgate explain (units + drop-ins)",
+        count,
+        split_calls([*ug, "explain"], paths, limit),
+        unit_dir,
+        keep_output=True,
+    )
+    jobs = [check, explain]
+    ratios: list[Ratio] = []
+    sa: Job | None = None
+    if with_sa:
+        argv = [sa_bin, "security", "--offline=true", f"--root={s.root}"]
+        sa = Job(name, "systemd-analyze (text, same units)", count, split_calls(argv, s.units, limit), s.root)
+        sa.keep_output = True
+        jobs.insert(0, sa)
+        ratios = [Ratio(name, check, sa, note="the issue's goal: at most 1x"), Ratio(name, explain, sa)]
+    case = Case(name, jobs, ratios, repeat)
+    case.notes.append(
+        f"{name}: {count:,} units and {len(s.dropins):,} drop-ins written in {written:.1f} s; "
+        f"{len(paths):,} paths per unitgate call"
+        + ("" if with_sa else "; systemd-analyze not run on this case (--skip-analyze-50k)")
+    )
+
+    def agree() -> list[str]:
+        if sa is None:
+            return []
+        a, b = overall(sa.stdout()), overall(explain.stdout())
+        same = sum(1 for k, v in a.items() if b.get(k) == v)
+        return [
+            f"{name} agree: {same}/{len(a)} units, same overall exposure in both (unitgate reported {len(b)})"
+        ]
+
+    case.after = agree
+    return case
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, from {','.join(CASES)} (default: all)"
+    )
+    ap.add_argument("--repeat", type=int, default=5, help="rounds for the corpus and 10k cases (default 5)")
+    ap.add_argument("--repeat-50k", type=int, default=3, help="rounds for the 50k case (default 3)")
+    ap.add_argument("--repeat-small", type=int, default=40, help="rounds for the one-file hook (default 40)")
+    ap.add_argument("--skip-analyze-50k", action="store_true", help="do not run systemd-analyze on 50k units")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory (with units/)")
     ap.add_argument("--expected", type=Path, help="oracle records (default: CORPUS/expected.jsonl)")
-    ap.add_argument("--repeat", type=int, default=3, help="repeats per measurement (best and median)")
     ap.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
-    ap.add_argument("--unitgate", help="unitgate executable (default: .venv/bin/unitgate, then PATH)")
+    ap.add_argument("--unitgate", help="unitgate executable to measure (default: a fresh regular install)")
+    ap.add_argument(
+        "--no-install",
+        action="store_true",
+        help="measure .venv/bin/unitgate (else PATH) instead of installing this checkout into a fresh venv",
+    )
     ap.add_argument(
         "--systemd-analyze",
         default=os.environ.get("SYSTEMD_ANALYZE", "systemd-analyze"),
         help="systemd-analyze executable (default: $SYSTEMD_ANALYZE or PATH)",
     )
-    ap.add_argument("--keep", action="store_true", help="keep the merged root and print where it is")
+    ap.add_argument("--keep", action="store_true", help="keep the generated trees and print where they are")
     args = ap.parse_args(argv)
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(unknown)} (choose from {', '.join(CASES)})")
 
     corpus = args.corpus.resolve()
     expected = (args.expected or corpus / "expected.jsonl").resolve()
-    repeat = max(1, args.repeat)
     sa_bin = shutil.which(args.systemd_analyze) or args.systemd_analyze
-    ug = unitgate_cmd(args.unitgate)
-    ug_python = unitgate_python(ug)
+    tmp = Path(tempfile.mkdtemp(prefix="unitgate-bench-"))
+    installed = None if args.unitgate or args.no_install else install(tmp / "venv")
+    ug = installed or unitgate_cmd(args.unitgate)
+    python = unitgate_python(ug)
     env = dict(os.environ)
     env.pop("SYSTEMD_ANALYZE_DEBUG", None)
     env.setdefault("LC_ALL", "C.UTF-8")
     # Python's bytecode cache as an installed tool has it (pip writes .pyc files), kept in the temporary
     # directory so nothing is written into the repository; the environment may disable it otherwise.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    # unitgate's validation cache lives in the temporary directory too (warmed by the warm-up round).
+    env["UNITGATE_CACHE_DIR"] = str(tmp / "unitgate-cache")
+    env.pop("GITHUB_ACTIONS", None)  # the text report, as in a terminal or a plain CI log
 
     versions = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.release()}",
         "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "python": first_line([ug_python, "--version"]),
+        "python": first_line([python, "--version"]),
         "systemd_analyze": first_line([sa_bin, "--version"]),
-        "unitgate": first_line([*ug, "--version"]),
+        "unitgate": first_line([*ug, "--version"])
+        + (" (fresh regular install of this checkout)" if installed else f" ({ug[-1]})"),
     }
-
-    c = load_corpus(corpus, expected)
-    units = sorted(c.units, key=lambda u: u.rel)
-    tmp = Path(tempfile.mkdtemp(prefix="unitgate-bench-"))
-    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    # The same, with no bytecode cache at all: every module compiled from source on every run.
-    cold_env = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(tmp / "no-pycache"))
+    limit = arg_limit()
+    done: list[Case] = []
+    after: list[str] = []
     try:
-        root = tmp / "root"
-        build_root(corpus, sorted({u.package for u in units} | {k.split("/")[0] for k in c.left_out}), root)
-        # The start-up figure: the smallest unit, alone in a root of its own (a repository with one file).
-        small = min(units, key=lambda u: (u.size, u.rel))
-        one = tmp / "one"
-        (one / small.rel).parent.mkdir(parents=True)
-        shutil.copy2(root / small.rel, one / small.rel)
-
-        limit = arg_limit()
-        names = [u.name for u in units]
-        rels = [u.rel for u in units]
-        sa = [sa_bin, "security", "--offline=true", f"--root={root}"]
-        jobs = [
-            Job("systemd-analyze (text)", "systemd-analyze", len(units), split_calls(sa, names, limit), root),
-            Job(
-                "systemd-analyze --json=short",
-                "systemd-analyze",
-                len(units),
-                split_calls([*sa, "--json=short"], names, limit),
-                root,
-            ),
-            Job(
-                "unitgate explain (text)",
-                "unitgate",
-                len(units),
-                split_calls([*ug, "explain"], rels, limit),
-                root,
-            ),
-            Job(
-                "unitgate explain --format json",
-                "unitgate",
-                len(units),
-                split_calls([*ug, "explain", "--format", "json"], rels, limit),
-                root,
-            ),
-            Job(
-                "1 unit: systemd-analyze",
-                "systemd-analyze",
-                1,
-                [[sa_bin, "security", "--offline=true", f"--root={one}", small.name]],
-                one,
-            ),
-            Job("1 unit: unitgate explain", "unitgate", 1, [[*ug, "explain", small.rel]], one),
-            Job(
-                "1 unit: unitgate check", "unitgate", 1, [[*ug, "check", "--format", "text", small.rel]], one
-            ),
-            Job(
-                "1 unit: unitgate explain, no .pyc",
-                "unitgate",
-                1,
-                [[*ug, "explain", small.rel]],
-                one,
-                env=cold_env,
-            ),
-        ]
-        print(
-            f"corpus: {corpus} ({c.recorded} recorded units, {c.packages} packages)\n"
-            f"merged root: {len(units)} units compared, {len(c.left_out)} left out of both sides "
-            f"(name or drop-in collisions), {c.not_found} recorded but not found",
-            flush=True,
-        )
-        # One warm-up pass (page cache, .pyc), then `repeat` interleaved rounds.
-        for job in jobs:
-            job.run(env)
-            job.walls.clear(), job.cpus.clear(), job.rcs.clear()
-        sa_text = ug_json = ""
-        for i in range(repeat):
-            for job in jobs:
-                job.run(env)
-                if i == 0 and job.label == "systemd-analyze (text)":
-                    sa_text = job.stdout
-                if i == 0 and job.label == "unitgate explain --format json":
-                    ug_json = job.stdout
-            print(f"round {i + 1}/{repeat} done", file=sys.stderr, flush=True)
-        imports = import_time(ug_python, env, max(repeat, 10), tmp)
-        agree = agreement(units, sa_text, ug_json, expected)
-        if args.keep:
-            print(f"merged root kept: {root}")
+        for name in cases:
+            out = tmp / f"out-{name}"
+            out.mkdir()
+            if name == "hook":
+                case = hook_case(tmp, ug, python, sa_bin, env, max(1, args.repeat_small))
+            elif name == "corpus":
+                case = corpus_case(tmp, ug, sa_bin, corpus, expected, max(1, args.repeat), limit)
+            else:
+                repeat = args.repeat_50k if name == "50k" else args.repeat
+                with_sa = not (name == "50k" and args.skip_analyze_50k)
+                case = synthetic_case(name, tmp, ug, sa_bin, max(1, repeat), limit, with_sa)
+            print(case.notes[0], file=sys.stderr, flush=True)
+            # The big synthetic runs skip the warm-up round: their files were just written (page cache)
+            # and the hook or corpus case, or the first call, has already compiled unitgate's .pyc.
+            if name in SYNTHETIC:
+                subprocess.run([*ug, "--version"], env=env, capture_output=True, check=False)
+            rounds(case.jobs, case.repeat, env, out, warm_up=name not in SYNTHETIC, name=name)
+            done.append(case)
+        # The bench's own peak size so far: a floor under the children's peak memory figures.
+        floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Agreement and import figures only now, once every timing is done: reading the outputs
+        # would grow this process, and every child starts as a copy of it.
+        for case in done:
+            after += case.after() if case.after else []
     finally:
-        if not args.keep:
+        if args.keep:
+            print(f"generated trees kept in: {tmp}")
+        else:
             shutil.rmtree(tmp, ignore_errors=True)
 
     versions["load_average_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    rows = [j.row() for j in jobs]
-    by = {r["label"]: r for r in rows}
-
-    def ratio(a: str, b: str) -> float:
-        return float(by[a]["wall_best"]) / float(by[b]["wall_best"])  # type: ignore[arg-type]
-
-    ratios = {
-        "json: systemd-analyze / unitgate": ratio(
-            "systemd-analyze --json=short", "unitgate explain --format json"
-        ),
-        "text: systemd-analyze / unitgate": ratio("systemd-analyze (text)", "unitgate explain (text)"),
-        "1 unit: systemd-analyze / unitgate explain": ratio(
-            "1 unit: systemd-analyze", "1 unit: unitgate explain"
-        ),
-        "1 unit: systemd-analyze / unitgate check": ratio(
-            "1 unit: systemd-analyze", "1 unit: unitgate check"
-        ),
-    }
-
+    rows = [j.row() for c in done for j in c.jobs]
     print()
     for k, v in versions.items():
         print(f"{k}: {v}")
-    print(f"single unit: {small.package}/{small.name} ({small.size} bytes), alone in its own root")
+    for c in done:
+        print(c.notes[0] + f" ({c.repeat} rounds)")
+    print("wall: median (and min) of the rounds; CPU: median user+sys of the process and its workers;")
     print(
-        f"repeats: {repeat} (after one warm-up run); wall = best / median, CPU = median user+sys of children"
+        f"peak MiB: largest resident set of one process (at least the bench's own {floor:.0f} MiB, which a "
+        "child has until exec); ms/unit: median wall per unit"
     )
     print()
     print(table(rows))
     print()
-    for k, v in ratios.items():
-        print(f"ratio {k}: {v:.2f}x  ({'unitgate faster' if v > 1 else 'systemd-analyze faster'})")
-    print(f"imports (python -X importtime, best of {max(repeat, 10)}, ms):")
-    for module in IMPORTS:
-        print(
-            f"  import {module}: {imports[f'import {module}'] * 1000:.1f} "
-            f"(median {imports[f'import {module} (median)'] * 1000:.1f}; interpreter start-up imports "
-            f"{imports[f'interpreter start-up imports ({module} run)'] * 1000:.1f})"
-        )
-    bare, cli = imports["wall: python -c pass"], imports["wall: python -c 'import unitgate.cli'"]
-    print(
-        f"  whole process (wall): python -c pass {bare * 1000:.1f}, "
-        f"python -c 'import unitgate.cli' {cli * 1000:.1f}"
-    )
+    print("ratios (a / b: above 1 = a takes longer; of the medians, and [median of the per-round ratios]):")
+    for c in done:
+        for r in c.ratios:
+            med, paired = r.values()
+            note = f"  ({r.note})" if r.note else ""
+            print(f"  {r.case}: {r.a.label} / {r.b.label} ({r.what}): {med:.2f}x [{paired:.2f}x]{note}")
+    per_unit = {c.name: c.jobs for c in done if c.name in SYNTHETIC}
+    if len(per_unit) == 2:
+        for label in ("unitgate check (units + drop-ins)", "unitgate explain (units + drop-ins)"):
+            a, b = (next(j for j in per_unit[k] if j.label == label) for k in ("50k", "10k"))
+            x = (statistics.median(a.walls) / a.units) / (statistics.median(b.walls) / b.units)
+            print(f"  time per unit, 50k / 10k: {label}: {x:.2f}x  (the issue's goal: at most 1.2x)")
     print()
-    print(
-        f"agree: {agree['agree']}/{agree['n']} (overall exposure, systemd-analyze text vs unitgate json, "
-        f"same merged root)"
-    )
-    print(
-        f"merged-root systemd-analyze vs per-package oracle ({expected.name}): "
-        f"{agree['merged_root_vs_oracle']}/{agree['n']}"
-    )
-    for line in agree["differences"][:20]:  # type: ignore[index]
-        print("  " + line)
-    if c.left_out:
-        print(f"left out ({len(c.left_out)}):")
-        for k, why in sorted(c.left_out.items()):
-            print(f"  {k}: {why}")
+    for line in after:
+        print(line)
 
     if args.json:
         result = {
             "versions": versions,
-            "corpus": str(corpus),
-            "expected": str(expected),
-            "units": len(units),
-            "left_out": c.left_out,
-            "single_unit": f"{small.package}/{small.name}",
-            "repeat": repeat,
+            "cases": [c.name for c in done],
+            "notes": [n for c in done for n in c.notes],
             "rows": rows,
-            "ratios": ratios,
-            "imports": imports,
-            "agreement": agree,
+            "ratios": [
+                {
+                    "case": r.case,
+                    "a": r.a.label,
+                    "b": r.b.label,
+                    "what": r.what,
+                    "of_medians": v[0],
+                    "paired": v[1],
+                }
+                for c in done
+                for r in c.ratios
+                for v in [r.values()]
+            ],
+            "after": after,
         }
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 0 if agree["agree"] == agree["n"] else 1
+    disagree = [line for line in after if " agree: " in line and not _all_agree(line)]
+    return 1 if disagree else 0
+
+
+def _all_agree(line: str) -> bool:
+    m = re.search(r"agree: (\d+)/(\d+)", line)
+    return m is not None and m.group(1) == m.group(2)
 
 
 if __name__ == "__main__":

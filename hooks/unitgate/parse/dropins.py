@@ -301,26 +301,57 @@ def dropin_files(dirs: list[str]) -> list[str]:
 
 def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
     """Unit names (templates analysed as instance "i") whose drop-in search includes `stem.d`."""
-    names = name_map(sp)
+    by_stem, by_type = _reach_index(sp)
     if dropin_dir_stem in unitname.UNIT_TYPES:
-        candidates = [n for n in names if unitname.split_type(n)[1] == dropin_dir_stem]
-    else:
-        candidates = list(names)
-        if unitname.kind(dropin_dir_stem) == "instance" and dropin_dir_stem not in names:
-            candidates.append(dropin_dir_stem)
-    out: list[str] = []
-    for cand in candidates:
-        unit = analysed_name(cand)
-        real = resolve_alias(sp, unit)
-        if real in out or fragment_of(sp, real) is None:
-            continue
-        if dropin_dir_stem in unitname.UNIT_TYPES:
-            out.append(real)
-            continue
-        stems = {s for n in [real, *aliases_of(sp, real)] for s in unitname.dropin_dir_names(n)}
-        if dropin_dir_stem in stems:
+        return list(by_type.get(dropin_dir_stem, ()))
+    out = list(by_stem.get(dropin_dir_stem, ()))
+    if unitname.kind(dropin_dir_stem) == "instance" and dropin_dir_stem not in name_map(sp):
+        # An instance with no file of its own still loads from its template: it is reached too.
+        real = resolve_alias(sp, dropin_dir_stem)
+        if real not in out and fragment_of(sp, real) is not None and dropin_dir_stem in _stems(sp, real):
             out.append(real)
     return out
+
+
+ReachIndex = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]
+
+
+def _reach_index(sp: SearchPath) -> ReachIndex:
+    """The index for the search path's current name map (rebuilt if name_map's cache was cleared)."""
+    built_from, index = _dropin_index(sp)
+    if built_from is not name_map(sp):
+        _dropin_index.cache_clear()
+        built_from, index = _dropin_index(sp)
+    return index
+
+
+@lru_cache(maxsize=1024)
+def _dropin_index(sp: SearchPath) -> tuple[dict[str, Entry], ReachIndex]:
+    """Which units each drop-in directory stem reaches, and each unit type's units, in name-map order.
+
+    Built once per search path, so resolving every drop-in of a repository stays linear in its size
+    (scanning the name map per drop-in path made a run quadratic). Returned with the name map it was
+    built from, which the caller compares with the current one.
+    """
+    names = name_map(sp)
+    by_stem: dict[str, dict[str, None]] = {}  # dicts as ordered sets: first reach wins the order
+    by_type: dict[str, dict[str, None]] = {}
+    loadable: dict[str, bool] = {}  # real name -> has a fragment
+    for cand in names:
+        real = resolve_alias(sp, analysed_name(cand))
+        if real not in loadable:
+            loadable[real] = fragment_of(sp, real) is not None
+        if not loadable[real]:
+            continue
+        by_type.setdefault(unitname.split_type(cand)[1], {})[real] = None
+        for stem in _stems(sp, real):
+            by_stem.setdefault(stem, {})[real] = None
+    return names, ({k: tuple(v) for k, v in by_stem.items()}, {k: tuple(v) for k, v in by_type.items()})
+
+
+def _stems(sp: SearchPath, real: str) -> frozenset[str]:
+    """Every drop-in directory stem a unit's search includes (its own name's and its aliases')."""
+    return frozenset(s for n in [real, *aliases_of(sp, real)] for s in unitname.dropin_dir_names(n))
 
 
 def analysed_name(name: str) -> str:
