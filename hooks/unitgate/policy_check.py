@@ -189,6 +189,12 @@ def _schema_message(error: Any) -> str:
             return f"unknown key {extra[0]!r}{hint}"
     if error.validator == "const" and error.schema.get("const") is not None:
         return f"must be {error.schema['const']!r}, not {error.instance!r}"
+    if error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["rootless"]:
+        return f'{error.instance!r} is not true/false or a list of path patterns (["home/*/quadlets/**"])'
+    if error.validator == "oneOf" and isinstance(error.instance, str):  # a name, or a list of names
+        enum = next((e for e in error.context or () if e.validator == "enum"), None)
+        if enum is not None:
+            return str(enum.message)
     if error.validator == "oneOf" and list(error.schema_path)[-2:-1] == ["additionalProperties"]:
         return f"{error.instance!r} is not true/false, a string, or a non-empty list of distinct strings"
     if error.validator == "pattern" and list(error.absolute_path) == ["extends"]:
