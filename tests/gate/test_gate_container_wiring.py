@@ -123,6 +123,16 @@ def test_an_unknown_podman_release_is_a_policy_error(tmp_path: Path) -> None:
     assert str(error.value) == "p.toml: container.podman: '5.6' is not one of ['5.4', '5.8']"
 
 
+def test_a_rootless_pattern_not_in_a_list_is_a_policy_error(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('policy-version = 1\n[container]\nrootless = "home/**"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as error:
+        load_file(path, display="p.toml")
+    assert str(error.value) == (
+        """p.toml: container.rootless: 'home/**' is not true/false or a list of path patterns (["home/*/quadlets/**"])"""
+    )
+
+
 # --- rootless declarations -------------------------------------------------------------------------------
 
 ROOTLESS_POLICY = """\
