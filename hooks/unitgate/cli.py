@@ -1,4 +1,4 @@
-"""Command line: `unitgate explain` and `unitgate check`.
+"""Command line: `unitgate check`, `explain`, `fix`, `baseline` and `rule`.
 
 Argument parsing lives here; each subcommand's work lives in its own module (explain.py, gate/run.py),
 which takes the parsed namespace and returns the exit code: 0 clean, 1 findings, 2 usage/config/tool error.
@@ -35,6 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="print systemd-analyze's security table for each unit, with the line that decided each row",
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--failing", action="store_true", help="text: only the rows that cost exposure")
+    explain.add_argument(
+        "--sort",
+        choices=("systemd", "exposure"),
+        default="systemd",
+        help="text: row order (default: %(default)s)",
+    )
+    explain.add_argument(
+        "--width",
+        type=int,
+        metavar="N",
+        help="text: fit rows in N columns (default: $COLUMNS or the terminal's)",
+    )
     explain.add_argument(
         "--podman",
         choices=("5.4", "5.8"),
@@ -58,7 +71,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="podman release whose quadlet reads .container files (default: the policy's [container] "
         "podman, else 5.4)",
     )
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even with findings (2 still means an error)",
+    )
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="baseline file (default: .unitgate-baseline.json at the repository root)",
+    )
+    check.add_argument(
+        "--update-baseline", action="store_true", help="tighten the baseline entries of units that improved"
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+
+    baseline = sub.add_parser(
+        "baseline", help="record today's findings so that `check` fails only on new ones (adoption)"
+    )
+    baseline.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
+    baseline.add_argument(
+        "--output",
+        metavar="FILE",
+        help="where to write it (default: .unitgate-baseline.json at the repository root)",
+    )
+    baseline.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files to record (default: every unit file)"
+    )
+
+    rule = sub.add_parser("rule", help="print a rule's documentation (without ID: list the rules)")
+    rule.add_argument("rule", nargs="?", metavar="ID", help="a rule id (UG201) or name")
+
+    fix = sub.add_parser("fix", help="write one drop-in per unit that makes it meet its policy")
+    fix.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
+    fix.add_argument("--name", default="50-unitgate.conf", help="drop-in file name (default: %(default)s)")
+    fix.add_argument("--diff", action="store_true", help="print the drop-ins as a diff, write nothing")
+    fix.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
     return parser
 
 
@@ -68,6 +117,18 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.explain import run as run_explain
 
         return run_explain(ns)
+    if ns.command == "rule":
+        from unitgate.ruledocs import run as run_rule
+
+        return run_rule(ns)
+    if ns.command == "baseline":
+        from unitgate.gate.baseline_cmd import run as run_baseline
+
+        return run_baseline(ns)
+    if ns.command == "fix":
+        from unitgate.gate.fix import run as run_fix
+
+        return run_fix(ns)
     from unitgate.gate.run import run as run_check
 
     return run_check(ns)

@@ -6,7 +6,7 @@ files -> parsed files -> merged unit state (every value knows its file:line) -> 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
@@ -205,8 +205,18 @@ def _display(path: str, given: str, given_abs: str) -> str:
     return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
-def load_unit(target: Target) -> UnitAnalysis:
-    """Load one unit as systemd would, merge its drop-ins and score it."""
+def _with_overlay(files: list[str], overlay: Mapping[str, bytes] | None) -> list[str]:
+    """Drop-ins with the overlay's: a same-named file is replaced; all in file-name order."""
+    if not overlay:
+        return files
+    names = {os.path.basename(p) for p in overlay}
+    kept = [p for p in files if os.path.basename(p) not in names]
+    return sorted([*kept, *overlay], key=os.path.basename)
+
+
+def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> UnitAnalysis:
+    """Load one unit as systemd would, merge its drop-ins and score it. `overlay` (absolute drop-in
+    path -> content) adds or replaces drop-ins that are not on disk: what a unit would be with them."""
     sp, unit = target.search, target.unit
     given_abs = dropins.normalize(target.given)
     unit_type = unitname.split_type(unit)[1]
@@ -243,7 +253,8 @@ def load_unit(target: Target) -> UnitAnalysis:
         return result(LoadState.MASKED, (fragment,))
 
     aliases = dropins.aliases_of(sp, unit)
-    files = [entry.path, *dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))]
+    found = dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))
+    files = [entry.path, *_with_overlay(found, overlay)]
     shown = tuple(_display(p, target.given, given_abs) for p in files)
     ctx = UnitContext(unit, entry.path, sp.scope)
     state = settings.new_state(unit_type, sp.scope)
@@ -252,7 +263,7 @@ def load_unit(target: Target) -> UnitAnalysis:
 
     for index, (path, display) in enumerate(zip(files, shown, strict=True)):
         main = index == 0
-        data = read_file(path)
+        data = overlay[path] if overlay and path in overlay else read_file(path)
         if isinstance(data, Diagnostic):
             diags.append(Diagnostic(Location(display), data.message, Severity.ERROR, data.code))
             if main:

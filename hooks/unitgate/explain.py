@@ -12,6 +12,7 @@ from typing import Any
 
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import Job, plan, run_job
+from unitgate.explain_view import FULL, View, fit, rows, terminal_width
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
 from unitgate.security.score import CheckRows, format_tenths, rating_for
@@ -20,7 +21,12 @@ _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
-    render = partial(_render_one, ns.format, _stdout_is_utf8())
+    view = View(
+        terminal_width(getattr(ns, "width", None)),
+        getattr(ns, "failing", False),
+        getattr(ns, "sort", "systemd"),
+    )
+    render = partial(_render_one, ns.format, _stdout_is_utf8(), view)
     json_out = ns.format == "json"
     ok = True
     out = sys.stdout.write
@@ -37,10 +43,10 @@ def run(ns: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _render_one(fmt: str, utf8: bool, job: Job) -> tuple[str, bool, str]:
+def _render_one(fmt: str, utf8: bool, view: View, job: Job) -> tuple[str, bool, str]:
     """One unit, analysed and rendered (in a worker process for large runs): text, analysed?, stderr."""
     r = run_job(job)
-    text = unit_json_text(r) if fmt == "json" else render_unit_text(r, utf8)
+    text = unit_json_text(r) if fmt == "json" else render_unit_text(r, utf8, view)
     return text, r.state in _ANALYSED, "\n".join(str(d) for d in r.diagnostics)
 
 
@@ -133,7 +139,7 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
+def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     title = r.unit if r.model == "systemd-252" else f"{r.unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
@@ -145,7 +151,9 @@ def render_unit_text(r: UnitAnalysis, utf8: bool) -> str:
         }[r.state]
         return f"{title} {reason}\n"
     header = ["", "NAME", "DESCRIPTION", "EXPOSURE", "DECIDED BY"]
-    body = render_table([_row_text(c, utf8) for c in r.checks], header)
+    table = [_row_text(c, utf8) for c in rows(r.checks, view)]
+    fitted = fit([header, *table], view.width) if view.width else None
+    body = "\n".join(fitted) if fitted is not None else render_table(table, header)
     rating = rating_for(r.exposure)
     arrow = "→" if utf8 else "->"
     glyph = rating.glyph if utf8 else rating.ascii_glyph

@@ -276,6 +276,7 @@ class Finding:
     unit: str | None = None  # the unit the finding is about, if any
     directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
     level: Level | None = None  # None: the rule's level
+    fix: str | None = None  # the `Key=value` line that resolves it, in the unit's own section, if one does
 
     @property
     def effective_level(self) -> Level:
@@ -314,6 +315,8 @@ class RunInfo:
     files: tuple[str, ...] = ()  # the paths given
     color: bool = False  # text: ANSI colours (decided by the caller: TTY, NO_COLOR, FORCE_COLOR)
     suppressed: int = 0  # findings silenced by a suppression
+    baselined: int = 0  # findings the baseline (.unitgate-baseline.json) records and that are still there
+    baseline_note: str = ""  # what to tell the user about the baseline, if one was used
 
 
 def blocking(findings: Sequence[Finding]) -> bool:

@@ -115,16 +115,18 @@ def test_exposure_above_maximum(repo: Path, run_cli: Callable[..., Run]) -> None
     write_tree(repo, {".unitgate.toml": policy, "app.service": HARDENED})
     run = run_cli("check", "app.service", cwd=repo)
     assert run.code == 1
+    # Changes the service does not notice come first; the others are marked.
     assert lines(run) == [
-        "app.service:4:1: UG201 app.service: exposure 9.2 is above the maximum 8.5: PrivateNetwork=yes (-0.4), "
-        "DynamicUser=yes (-0.4) would bring it to 8.4"
+        "app.service:4:1: UG201 app.service: exposure 9.2 is above the maximum 8.5: ProtectClock=yes (-0.2), "
+        "ProtectKernelLogs=yes (-0.2), ProtectControlGroups=yes (-0.2), ProtectKernelModules=yes (-0.2) "
+        "would bring it to 8.5"
     ]
     write_tree(repo, {".unitgate.toml": POLICY.replace("max-exposure = 9.9", "max-exposure = 7.0")})
     assert lines(run_cli("check", "app.service", cwd=repo)) == [
-        "app.service:4:1: UG201 app.service: exposure 9.2 is above the maximum 7.0: the biggest savings are "
-        "PrivateNetwork=yes (-0.4), DynamicUser=yes (-0.4), RestrictNamespaces=~user (-0.3), "
-        "CapabilityBoundingSet=~CAP_SETUID CAP_SETGID CAP_SETPCAP (-0.3), RestrictAddressFamilies=~AF_INET "
-        "AF_INET6 (-0.3), bringing it to 7.6; 3 more changes are needed (`unitgate explain` lists every check)"
+        "app.service:4:1: UG201 app.service: exposure 9.2 is above the maximum 7.0: start with "
+        "ProtectClock=yes (-0.2), ProtectKernelLogs=yes (-0.2), ProtectControlGroups=yes (-0.2), "
+        "ProtectKernelModules=yes (-0.2), PrivateMounts=yes (-0.2), bringing it to 8.3; 10 more changes are "
+        "needed (`unitgate explain` lists every check)"
     ]
 
 
@@ -434,3 +436,34 @@ def test_github_format_chosen_under_actions(
         "::error file=app.service,line=4,title=UG101 required-directive-missing::app.service: NoNewPrivileges= "
         "is not set, and the policy requires it: write NoNewPrivileges=yes in [Service]"
     )
+
+
+def test_exposure_advice_starts_after_the_other_findings(repo: Path, run_cli: Callable[..., Run]) -> None:
+    policy = 'policy-version = 1\nmax-exposure = 8.0\n[require]\nNoNewPrivileges = true\nProtectSystem = "strict"\n'
+    write_tree(repo, {".unitgate.toml": policy, "bare.service": "[Service]\nExecStart=/usr/bin/app\n"})
+    assert lines(run_cli("check", "bare.service", cwd=repo)) == [
+        "bare.service:1:1: UG101 bare.service: 2 directives the policy requires are not set: write [Service] "
+        "NoNewPrivileges=yes, ProtectSystem=strict in one drop-in, bare.service.d/50-unitgate.conf "
+        "(`unitgate fix bare.service` writes it)",
+        "bare.service:1:1: UG201 bare.service: exposure 9.6 is above the maximum 8.0: fixing its other findings "
+        "brings it to 9.2; then start with ProtectClock=yes (-0.2), ProtectKernelLogs=yes (-0.2), "
+        "ProtectControlGroups=yes (-0.2), ProtectKernelModules=yes (-0.2), PrivateMounts=yes (-0.2), bringing "
+        "it to 8.3; 2 more changes are needed (`unitgate explain` lists every check)",
+    ]
+
+
+def test_exposure_advice_marks_changes_in_behaviour(repo: Path, run_cli: Callable[..., Run]) -> None:
+    quiet = (
+        "ProtectClock ProtectKernelLogs ProtectControlGroups ProtectKernelModules ProtectKernelTunables "
+        "PrivateMounts LockPersonality RestrictRealtime RestrictSUIDSGID NoNewPrivileges ProtectHostname RemoveIPC"
+    )
+    unit = "[Service]\nExecStart=/usr/bin/app\n" + "".join(f"{d}=yes\n" for d in quiet.split())
+    unit += "ProtectProc=invisible\nProcSubset=pid\nUMask=0077\nNotifyAccess=main\nKeyringMode=private\n"
+    write_tree(repo, {".unitgate.toml": "policy-version = 1\nmax-exposure = 6.0\n", "app.service": unit})
+    assert lines(run_cli("check", "app.service", cwd=repo)) == [
+        "app.service:1:1: UG201 app.service: exposure 7.4 is above the maximum 6.0: PrivateNetwork=yes (-0.4, "
+        "changes behaviour: network), DynamicUser=yes (-0.4, changes behaviour: user), RestrictNamespaces=~user "
+        "(-0.3, changes behaviour: namespaces), CapabilityBoundingSet=~CAP_SETUID CAP_SETGID CAP_SETPCAP (-0.3, "
+        "changes behaviour: capabilities), RestrictAddressFamilies=~AF_INET AF_INET6 (-0.3, changes behaviour: "
+        "address families) would bring it to 5.8"
+    ]

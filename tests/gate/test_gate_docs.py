@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import FIXTURES, ROOT, Run
 
 from unitgate.findings import RULES
@@ -58,3 +61,42 @@ def test_every_rule_is_documented() -> None:
 def test_readme_hook_id_matches_manifest() -> None:
     assert "id: unitgate" in (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "- id: unitgate" in DOC
+
+
+def _block_after(marker: str, language: str) -> str:
+    start = DOC.index(marker)
+    return DOC[
+        DOC.index(f"```{language}\n", start) + len(language) + 4 : DOC.index(
+            "```\n", DOC.index(f"```{language}\n", start) + 4
+        )
+    ]
+
+
+def test_baseline_example_is_what_the_command_prints(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
+    block = _block_after("### 2. Record a baseline", "text")
+    command, _, expected = block.partition("\n")
+    copy = tmp_path / "example"
+    shutil.copytree(EXAMPLE, copy)
+    (copy / ".git").mkdir()
+    run = run_cli(*shlex.split(command.removeprefix("$ "))[1:], cwd=copy)
+    assert run.out == expected
+    # The baseline the README's other examples use is the one this command writes.
+    assert (copy / "legacy-baseline.json").read_bytes() == (EXAMPLE / "legacy-baseline.json").read_bytes()
+
+
+def test_pre_commit_snippet_pins_a_commit() -> None:
+    snippet = yaml.safe_load(_block_after("**pre-commit.**", "yaml"))
+    hook = snippet["repos"][0]
+    assert re.fullmatch(r"[0-9a-f]{40}", str(hook["rev"]))  # a commit SHA: there is no release tag
+    assert hook["hooks"] == [{"id": "unitgate"}]
+    assert "pre-commit try-repo" in DOC
+
+
+def test_workflow_snippet_uses_the_action_inputs() -> None:
+    workflow = yaml.safe_load(_block_after("**GitHub Actions.**", "yaml"))
+    steps = workflow["jobs"]["unitgate"]["steps"]
+    ours = next(s for s in steps if "unitgate@" in s.get("uses", ""))
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert set(ours["with"]) <= set(action["inputs"])
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert upload["with"]["sarif_file"] == ours["with"]["sarif"]

@@ -97,8 +97,10 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     if blocked.returncode != 1 and "Could not find a version" in blocked.stdout + blocked.stderr:
         pytest.skip("pre-commit could not install the hook's dependencies (no package index)")
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
-    assert "units/demo.service:4:1: UG101 demo.service: NoNewPrivileges= is not set" in blocked.stdout
-    assert "units/demo.service:4:1: UG101 demo.service: ProtectSystem= is not set" in blocked.stdout
+    assert "units/demo.service:4:1: UG101 demo.service: 2 directives the policy requires are not set: " in (
+        blocked.stdout
+    )
+    assert "write [Service] NoNewPrivileges=yes, ProtectSystem=strict in one drop-in" in blocked.stdout
 
     write_tree(work, {"units/demo.service": HARDENED})
     passed = try_repo("units/demo.service")
@@ -110,4 +112,43 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     assert (
         "units/demo.service.d/override.conf:2:1: UG102 demo.service: ProtectSystem=no is not accepted by the "
         "policy, overriding ProtectSystem=strict at units/demo.service:7" in weakened.stdout
+    )
+
+
+@pytest.mark.slow
+def test_readme_pre_commit_snippet_works_as_written(tmp_path: Path) -> None:
+    """The README's .pre-commit-config.yaml, with its placeholders filled in: this checkout's URL and
+    the commit SHA of its HEAD (what a user pins until there is a release tag)."""
+    yaml = pytest.importorskip("yaml")
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if shutil.which("git") is None or not Path(pre_commit).exists():
+        pytest.skip("needs git and pre-commit")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```yaml\n", readme.index("**pre-commit.**")) + len("```yaml\n")
+    config = yaml.safe_load(readme[start : readme.index("```", start)])
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    config["repos"][0]["repo"] = str(ROOT)
+    config["repos"][0]["rev"] = head.stdout.strip()
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q")
+    write_tree(work, {".pre-commit-config.yaml": yaml.safe_dump(config), ".unitgate.toml": POLICY})
+    write_tree(work, {"units/demo.service": UNDER_HARDENED})
+    _git(work, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "UNITGATE_CACHE_DIR": ""}
+    env.pop("GITHUB_ACTIONS", None)
+    done = subprocess.run(
+        [pre_commit, "run", "--color", "never", "--files", "units/demo.service"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 1 and "Could not find a version" in done.stdout + done.stderr:
+        pytest.skip("pre-commit could not install the hook's dependencies (no package index)")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "units/demo.service:4:1: UG101 demo.service: 2 directives the policy requires are not set"
+        in done.stdout
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -118,12 +119,36 @@ def test_github_annotation_limit_summarises_the_rest() -> None:
         for n in range(1, 10)
     ]
     assert out[9] == (
-        "::error title=unitgate::3 more errors are not shown as annotations (GitHub keeps 10 per step); "
-        "they are listed in the log of this step"
+        "::error title=unitgate::3 more errors are not shown as annotations (GitHub keeps 10 per step, "
+        "spread here across units); they are listed in the job summary and in this step's log"
     )
     assert out[10:13] == [f"a.service:{n}:1: UG101 finding {n}" for n in (10, 11, 12)]
     assert out[13] == "Found 12 errors in 0 units."
     assert sum(line.startswith("::error") for line in out) == 10
+
+
+def test_github_annotation_slots_are_spread_across_units() -> None:
+    legacy = [
+        Finding("UG101", Location("legacy.service", 4), f"m{n}", "legacy.service", f"D{n}") for n in range(9)
+    ]
+    other = [Finding("UG102", Location("web.service", n), f"w{n}", "web.service", f"W{n}") for n in (7, 8, 9)]
+    out = github.render((*legacy, *other), RunInfo("0.1.0")).splitlines()
+    annotations = [line for line in out if line.startswith("::error file=")]
+    assert len(annotations) == 9
+    assert sum("file=web.service" in line for line in annotations) == 3  # every unit gets slots
+    assert sum("file=legacy.service" in line for line in annotations) == 6
+    assert "::error title=unitgate::3 more errors" in out[9]
+
+
+def test_github_annotations_stay_within_the_job_limit() -> None:
+    findings = [
+        Finding(rule, Location(f"u{n}.service", 1), "m", f"u{n}.service")
+        for rule in ("UG101", "UG304", "UG302")
+        for n in range(30)
+    ]
+    shown, left = github.select(findings)
+    assert len(shown) == 27 and sum(left.values()) == 63
+    assert len(shown) + len(left) <= github.ANNOTATIONS_PER_JOB
 
 
 def test_text_output() -> None:
@@ -158,6 +183,7 @@ def test_json_document() -> None:
         "warnings": 1,
         "notes": 1,
         "suppressed": 0,
+        "baselined": 0,
         "units": 2,
         "passed": False,
     }
@@ -183,6 +209,7 @@ def test_json_document() -> None:
         "directive": "NoNewPrivileges",
         "message": FINDINGS[0].message,
         "url": "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges=",
+        "rule_url": "https://example.invalid/unitgate/blob/main/docs/rules/UG101.md",
     }
     assert doc["findings"][4]["line"] == 1  # a whole-file finding points at line 1
 
@@ -206,26 +233,53 @@ def test_sarif_rules_and_results() -> None:
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert sorted(rules) == ["UG101/NoNewPrivileges", "UG102/ProtectSystem", "UG201", "UG302", "UG304"]
     nnp = rules["UG101/NoNewPrivileges"]
-    assert (
-        nnp["helpUri"]
-        == "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges="
-    )
+    assert nnp["helpUri"] == "https://example.invalid/unitgate/blob/main/docs/rules/UG101.md"
     assert "NoNewPrivileges= is documented in systemd.exec(5)" in nnp["help"]["text"]
     assert (
-        rules["UG201"]["helpUri"] == "https://www.freedesktop.org/software/systemd/man/systemd-analyze.html"
+        "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges="
+        in nnp["help"]["text"]
     )
+    assert nnp["help"]["markdown"].startswith("# UG101 required-directive-missing\n")
+    assert nnp["properties"]["security-severity"] == "7.5"
+    assert all(float(r["properties"]["security-severity"]) > 0 for r in rules.values())
+    assert rules["UG201"]["helpUri"].endswith("/docs/rules/UG201.md")
     first = run["results"][0]
     assert first["ruleId"] == "UG101/NoNewPrivileges"
     assert run["tool"]["driver"]["rules"][first["ruleIndex"]]["id"] == first["ruleId"]
     assert first["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "units/web.service.d/override.conf", "uriBaseId": "%SRCROOT%"},
-        "region": {"startLine": 1, "startColumn": 1},
+        "region": {"startLine": 1, "startColumn": 1, "endLine": 1},
     }
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
     # The fingerprint ignores the line, so moving a line keeps the alert.
-    moved = Finding(
-        FINDINGS[0].rule, Location(FINDINGS[0].location.path, 7), "x", "web.service", "NoNewPrivileges"
+    moved = replace(FINDINGS[0], location=Location(FINDINGS[0].location.path, 7))
+    assert sarif.fingerprint(moved) == first["partialFingerprints"]["unitgate/v2"]
+
+
+def test_sarif_fingerprints_are_unique_per_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNITGATE_DOCS_URL", "https://github.com/o/unitgate/blob/v1/docs/rules")
+    path = "units/web.service"
+    two = (
+        Finding(
+            "UG304",
+            Location(path, 9),
+            "systemd would ignore this line: unknown key 'Frobnicate'",
+            "web.service",
+        ),
+        Finding(
+            "UG304", Location(path, 12), "systemd would ignore this line: unknown key 'Frob'", "web.service"
+        ),
+        Finding(
+            "UG304", Location(path, 14), "systemd would ignore this line: unknown key 'Frob'", "web.service"
+        ),
     )
-    assert sarif.fingerprint(moved) == first["partialFingerprints"]["unitgate/v1"]
+    doc = json.loads(sarif.render(two, INFO))
+    prints = [r["partialFingerprints"]["unitgate/v2"] for r in doc["runs"][0]["results"]]
+    assert len(set(prints)) == 3
+    assert prints[2] == prints[1] + "/1"
+    rule = doc["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["helpUri"] == "https://github.com/o/unitgate/blob/v1/docs/rules/UG304.md"
+    assert sorted(_sarif_validator().iter_errors(doc), key=str) == []
 
 
 def test_rule_table() -> None:

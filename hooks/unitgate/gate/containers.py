@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding
@@ -57,7 +58,7 @@ def _finding(rule: str, c: Container, location: Location, message: str, key: str
 
 
 def _missing(c: Container, key: str, value: Value, why: str = "") -> Finding:
-    return _finding(
+    finding = _finding(
         "UG101",
         c,
         c.changed_header,
@@ -65,6 +66,7 @@ def _missing(c: Container, key: str, value: Value, why: str = "") -> Finding:
         f"{accepted_text(value)}",
         key,
     )
+    return finding if value == "*" else replace(finding, fix=spell(key, value))
 
 
 def _require(c: Container, key: str, value: Value) -> list[Finding]:

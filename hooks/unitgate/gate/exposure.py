@@ -45,13 +45,15 @@ def savings(
     excluded: frozenset[str],
     target: int,
     weakened: Callable[[CheckResult], bool] = lambda c: False,
+    disruptive: Callable[[CheckResult], bool] = lambda c: False,
 ) -> list[tuple[CheckResult, int]]:
     """The checks to fix, until the score is at or below `target`: first those a line in the unit made
-    bad (undoing a weakening is the cheapest fix), then those left at systemd's default; biggest saving
-    first within each (ties in systemd's order). Each with the score once it and those before are fixed."""
+    bad (undoing a weakening is the cheapest fix), then those left at systemd's default; within each,
+    fixes that do not change what the service may do before `disruptive` ones, then the biggest
+    saving first (ties in systemd's order). Each with the score once it and those before are fixed."""
     candidates = sorted(
         (c for c in checks if c.badness and canonical_check(c.json_field) not in excluded),
-        key=lambda c: (not weakened(c), -_contribution(c)),
+        key=lambda c: (not weakened(c), disruptive(c), -_contribution(c)),
     )
     fixed: frozenset[str] = frozenset()
     chosen: list[tuple[CheckResult, int]] = []
@@ -81,7 +83,7 @@ def exposure_advice(steps: Sequence[tuple[CheckResult, int]], describe: Callable
     if len(steps) <= MAX_SUGGESTIONS:
         return f"{items} would bring it to {reached}"
     return (
-        f"the biggest savings are {items}, bringing it to {reached}; "
+        f"start with {items}, bringing it to {reached}; "
         f"{len(steps) - len(shown)} more changes are needed (`unitgate explain` lists every check)"
     )
 

@@ -19,9 +19,14 @@ from unitgate import __version__, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import is_quadlet, plan, run_job
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.gate.baseline import Baseline
+from unitgate.gate.baseline import apply as apply_baseline
+from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.exposure import unit_exposure
+from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
 from unitgate.gate.units import evaluate_unit
+from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
 from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
 
@@ -72,6 +77,7 @@ class Result:
     findings: tuple[Finding, ...]
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
+    checked: tuple[tuple[UnitAnalysis, UnitPolicy], ...] = field(default=())  # each unit and its policy
 
     @property
     def exit_code(self) -> int:
@@ -111,6 +117,8 @@ def check(
     inspect: Inspector | None = None,
     color: bool = False,
     podman: str | None = None,
+    grouped: bool = True,
+    baseline: Baseline | None = None,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. `podman` ("5.4", "5.8")
     overrides the policies' `[container] podman`. Raises PolicyError, or UnitInputError for exit-2
@@ -133,9 +141,9 @@ def check(
     # podman release, which decides the containers a drop-in reaches.
     systemd_paths = [p for p in paths if not is_quadlet(p)]
     by_release: dict[str | None, list[str]] = {}
-    for p in paths:
-        if is_quadlet(p):
-            by_release.setdefault(podman or policy_for(p).container.podman, []).append(p)
+    for given in paths:
+        if is_quadlet(given):
+            by_release.setdefault(podman or policy_for(given).container.podman, []).append(given)
     analyses = [
         *(analyze(systemd_paths) if systemd_paths else []),
         *(a for release, group in by_release.items() for a in analyze(group, podman=release)),
@@ -150,6 +158,7 @@ def check(
     sources_of: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
     checked: list[UnitAnalysis] = []
+    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for analysis in analyses:
         if analysis.unit in seen:
             continue  # each unit once, even when several changed files reach it
@@ -164,6 +173,7 @@ def check(
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
+        pairs.append((analysis, unit_policy))
         sources_of[analysis.unit] = analysis.sources
         unit_findings = evaluate(analysis, unit_policy, inspection)
         if inspection is not None:
@@ -213,14 +223,23 @@ def check(
         if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
     ]
     final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    baselined = None
+    if baseline is not None:
+        exposures = {s.unit: s.exposure for s in summaries}
+        baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
+        final = list(baselined.kept)
+    if grouped:
+        final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
         files=tuple(paths),
         color=color,
         suppressed=len(applied.suppressed),
+        baselined=baselined.baselined if baselined else 0,
+        baseline_note=baselined.note if baselined else "",
     )
-    return Result(tuple(final), info, applied.suppressed)
+    return Result(tuple(final), info, applied.suppressed, tuple(pairs))
 
 
 def _declared_mode(
@@ -270,17 +289,19 @@ def default_format() -> str:
 
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
-    from unitgate.report import REPORTERS
+    from unitgate.report import REPORTERS, summary
 
     fmt = ns.format or default_format()
     if not ns.paths:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
     try:
+        baseline = load_baseline(ns.baseline, ns.update_baseline)
         result = check(
             ns.paths,
             policy_file=ns.policy,
             color=fmt == "text" and use_color(),
+            baseline=baseline,
             podman=getattr(ns, "podman", None),
         )
     except PolicyError as exc:
@@ -289,6 +310,23 @@ def run(ns: argparse.Namespace) -> int:
     except UnitInputError as exc:
         print(f"unitgate: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(REPORTERS[fmt](result.findings, result.info))
-    sys.stdout.flush()
-    return result.exit_code
+    rendered = REPORTERS[fmt](result.findings, result.info)
+    if not emit(rendered, ns.output):
+        return EXIT_ERROR
+    summary.write(result.findings, result.info, annotated=fmt == "github")
+    return EXIT_OK if ns.exit_zero else result.exit_code
+
+
+def emit(rendered: str, output: str | None) -> bool:
+    """The report to stdout, or to `--output FILE` (e.g. SARIF for an upload step)."""
+    if output is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return True
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(rendered)
+    except OSError as exc:
+        print(f"unitgate: error: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True

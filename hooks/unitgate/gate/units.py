@@ -9,13 +9,16 @@ them.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unitgate.analysis import UnitAnalysis
+from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.gate import values
+from unitgate.gate.behaviour import changes
 from unitgate.gate.exposure import exposure_advice, saved, savings, unit_check_fix, unit_exposure
 from unitgate.gate.values import Kind, Reading
+from unitgate.gate.whatif import WHATIF_NAME, dropin_path, dropin_text, read_existing, with_dropin
 from unitgate.model import Location
 from unitgate.policy import CAPABILITY_DIRECTIVES, UnitPolicy, Value, display_directive
 from unitgate.security.settings import parse_boolean
@@ -59,7 +62,7 @@ def evaluate_unit(analysis: UnitAnalysis, policy: UnitPolicy) -> list[Finding]:
         findings.extend(_require(ctx, key, value))
     for key, value in policy.forbid.items():
         findings.extend(_forbid(ctx, key, value))
-    findings.extend(_exposure(ctx))
+    findings.extend(_exposure(ctx, findings))
     return findings
 
 
@@ -91,6 +94,11 @@ def _suggest(key: str, value: Value) -> str:
     if key in CAPABILITY_DIRECTIVES and not isinstance(value, bool):
         return f"{name}={' '.join(_alternatives(value))}"
     return f"{name}={_spell(value)}"
+
+
+def _fix(key: str, value: Value) -> str | None:
+    """The line a drop-in can carry to meet a requirement; None when the policy only says "set"."""
+    return None if value == "*" else _suggest(key, value)
 
 
 def _engine_text(reading: Reading) -> str:
@@ -156,6 +164,7 @@ def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
                 f"write {_suggest(key, value)} in [Service]{accepted}",
                 ctx.unit,
                 name,
+                fix=_fix(key, value),
             )
         ]
     if _accepts(key, reading, value):
@@ -168,6 +177,7 @@ def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
             f"{_overrides(ctx, key, reading, value)}: write {_suggest(key, value)}{accepted}",
             ctx.unit,
             name,
+            fix=_fix(key, value),
         )
     ]
 
@@ -206,6 +216,7 @@ def _require_capabilities(ctx: Context, key: str, value: Value, reading: Reading
                 f"only {allowed_text}: write {_suggest(key, value)} in [Service]",
                 ctx.unit,
                 name,
+                fix=_fix(key, value),
             )
         ]
     return [
@@ -216,6 +227,7 @@ def _require_capabilities(ctx: Context, key: str, value: Value, reading: Reading
             f"{allowed_text}: write {_suggest(key, value)}",
             ctx.unit,
             name,
+            fix=_fix(key, value),
         )
     ]
 
@@ -234,8 +246,10 @@ def _forbid(ctx: Context, key: str, value: Value) -> list[Finding]:
         return []
     name = display_directive(key)
     user_fix = "set User= to an unprivileged user, or DynamicUser=yes"
+    flip = f"{name}={'no' if value else 'yes'}" if isinstance(value, bool) else None
     if reading.location is None:
         fix = user_fix if key == "Service.User" else f"set {name}= explicitly to another value"
+        line = "DynamicUser=yes" if key == "Service.User" else flip
         return [
             Finding(
                 "UG103",
@@ -244,12 +258,13 @@ def _forbid(ctx: Context, key: str, value: Value) -> list[Finding]:
                 f"policy forbids: {fix}",
                 ctx.unit,
                 name,
+                fix=line,
             )
         ]
     if key == "Service.User":
         fix = user_fix
-    elif isinstance(value, bool):
-        fix = f"write {name}={'no' if value else 'yes'}"
+    elif flip is not None:
+        fix = f"write {flip}"
     else:
         fix = "change or remove this line"
     return [
@@ -259,6 +274,7 @@ def _forbid(ctx: Context, key: str, value: Value) -> list[Finding]:
             f"{ctx.unit}: {_shown(ctx, key, reading)} is forbidden by the policy: {fix}",
             ctx.unit,
             name,
+            fix=None if key == "Service.User" else flip,
         )
     ]
 
@@ -286,6 +302,7 @@ def _forbid_set(ctx: Context, key: str, value: Value, reading: Reading) -> list[
             f"{ctx.unit}: {name}= {state} {words}, which the policy forbids: write {name}=~{words}",
             ctx.unit,
             name,
+            fix=f"{name}=~{words}",
         )
     ]
 
@@ -309,6 +326,7 @@ def _forbid_capabilities(ctx: Context, key: str, value: Value, reading: Reading)
                 f"write {name}= listing only the capabilities the service needs (empty for none)",
                 ctx.unit,
                 name,
+                fix=f"{name}=~{names}" if key == "Service.CapabilityBoundingSet" else None,
             )
         ]
     if key == "Service.AmbientCapabilities":
@@ -354,6 +372,7 @@ def _require_lines(ctx: Context, key: str, value: Value) -> list[Finding]:
                 f"write {_suggest(key, value)} in [Service]{accepted}",
                 ctx.unit,
                 name,
+                fix=_fix(key, value),
             )
         ]
     text = " ".join(a.value for a in setting.assignments)
@@ -367,6 +386,7 @@ def _require_lines(ctx: Context, key: str, value: Value) -> list[Finding]:
             f"write {_suggest(key, value)}{accepted}",
             ctx.unit,
             name,
+            fix=_fix(key, value),
         )
     ]
 
@@ -397,27 +417,54 @@ def _forbid_lines(ctx: Context, key: str, value: Value) -> list[Finding]:
 # --- exposure ----------------------------------------------------------------------------------------
 
 
-def _exposure(ctx: Context) -> list[Finding]:
+def _exposure(ctx: Context, others: list[Finding]) -> list[Finding]:
+    """UG201, with advice that starts where fixing the unit's other findings leaves it: only what is
+    still needed after that, preferring changes the service does not notice, marking the others."""
     maximum = ctx.policy.max_exposure
     exposure = unit_exposure(ctx.analysis, ctx.policy)
     if maximum is None or exposure is None or exposure <= maximum:
         return []
-    checks, excluded = ctx.analysis.checks, ctx.policy.exclude_checks
-    written = {a.location: a.key for s in ctx.analysis.settings.values() for a in s.assignments}
+    excluded = ctx.policy.exclude_checks
+    without = f" (without {', '.join(sorted(excluded))})" if excluded else ""
+    head = f"{ctx.unit}: exposure {tenths(exposure)}{without} is above the maximum {tenths(maximum)}: "
+    start, prefix = ctx.analysis, ""
+    lines = list(dict.fromkeys(f.fix for f in others if f.fix))
+    if lines:
+        after = _after_fixes(ctx, lines)
+        after_exposure = None if after is None else unit_exposure(after, ctx.policy)
+        if after is not None and after_exposure is not None:
+            fixes = "fixing its other findings" if len(others) > 1 else "fixing its other finding"
+            if after_exposure <= maximum:
+                return [_exposure_finding(ctx, f"{head}{fixes} brings it to {tenths(after_exposure)}")]
+            start, prefix = after, f"{fixes} brings it to {tenths(after_exposure)}; then "
+    checks = start.checks
+    written = {a.location: a.key for s in start.settings.values() for a in s.assignments}
     steps = savings(
         checks,
         excluded,
         maximum,
         lambda c: c.source is not None and written.get(c.source, "") in c.directives,
+        lambda c: changes(unit_check_fix(c)) is not None,
     )
-    advice = exposure_advice(steps, lambda c: f"{unit_check_fix(c)} ({saved(c, checks, excluded)})")
-    without = f" (without {', '.join(sorted(excluded))})" if excluded else ""
-    return [
-        Finding(
-            "UG201",
-            ctx.unit_header,
-            f"{ctx.unit}: exposure {tenths(exposure)}{without} is above the maximum "
-            f"{tenths(maximum)}: {advice}",
-            ctx.unit,
-        )
-    ]
+    advice = exposure_advice(steps, lambda c: _advice_item(c, checks, excluded))
+    return [_exposure_finding(ctx, f"{head}{prefix}{advice}")]
+
+
+def _advice_item(check: CheckResult, checks: Sequence[CheckResult], excluded: frozenset[str]) -> str:
+    line = unit_check_fix(check)
+    what = changes(line)
+    note = f", changes behaviour: {what}" if what else ""
+    return f"{line} ({saved(check, checks, excluded)}{note})"
+
+
+def _after_fixes(ctx: Context, lines: list[str]) -> UnitAnalysis | None:
+    where = dropin_path(ctx.analysis)
+    if where is None:
+        return None
+    # Named to come after every drop-in, as if each finding were fixed where it points.
+    text = dropin_text("Service", lines, read_existing(where))
+    return with_dropin(ctx.analysis, text, WHATIF_NAME)
+
+
+def _exposure_finding(ctx: Context, message: str) -> Finding:
+    return Finding("UG201", ctx.unit_header, message, ctx.unit)

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from unitgate import ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, counts, man_url, rule_url
 
 FORMAT_VERSION = 1
@@ -31,6 +32,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "directive": finding.directive,
         "message": finding.message,
         "url": man_url(finding.directive) if finding.directive else rule_url(rule),
+        "rule_url": ruledocs.page_url(rule.id),
     }
 
 
@@ -44,6 +46,7 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
             "warnings": n[Level.WARNING],
             "notes": n[Level.NOTE],
             "suppressed": info.suppressed,
+            "baselined": info.baselined,
             "units": len(info.units),
             "passed": not (n[Level.ERROR] or n[Level.WARNING]),
         },

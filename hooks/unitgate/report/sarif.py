@@ -1,22 +1,28 @@
 """`sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
 A finding about a directive gets the hierarchical rule id `UG101/NoNewPrivileges` (SARIF 3.27.5), so
-each rule's help text names the directive and its helpUri is the directive's man page; other findings
-use the plain rule id. Locations are repo-relative URIs against `%SRCROOT%`. The fingerprint leaves out
-the line number, so moving a line does not open a new alert. Validated against the official schema
+each rule's help text names the directive and links its man page; every rule's helpUri is the rule's
+page (docs/rules/, ruledocs.py) and `help.markdown` is that page. Each rule carries `security-severity`
+(GitHub shows Critical/High/Medium/Low). Locations are URIs against `%SRCROOT%`, the repository root
+(`originalUriBaseIds`), with `endLine`. The fingerprint is the baseline's (rule, unit, directive,
+message without lines or numbers): moving a line keeps the alert, and a repeat within a run gets its
+ordinal, so each finding's is unique. Validated against the official schema
 (fixtures/sarif-2.1.0.schema.json) in the test suite.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from unitgate import ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, man_page, man_url, rule_url
+from unitgate.gate import baseline
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "note"}
@@ -51,12 +57,15 @@ def _rule(sarif_id: str) -> dict[str, Any]:
         "name": name,
         "shortDescription": {"text": short},
         "fullDescription": {"text": rule.summary},
-        "help": {"text": help_text},
+        "help": {"text": help_text, "markdown": ruledocs.page(base_id) + (f"\n{help_text}\n" if url else "")},
+        "helpUri": ruledocs.page_url(base_id),  # the rule's page; the man page is in the help
         "defaultConfiguration": {"level": _LEVEL[rule.level]},
-        "properties": {"tags": ["security", "podman" if page_of(sarif_id) == "podman" else "systemd"]},
+        "properties": {
+            "tags": ["security", "podman" if page_of(sarif_id) == "podman" else "systemd"],
+            # GitHub code scanning shows Critical/High/Medium/Low from this (9+, 7+, 4+, below).
+            "security-severity": f"{ruledocs.DOCS[base_id].security_severity:.1f}",
+        },
     }
-    if url:
-        descriptor["helpUri"] = url
     return descriptor
 
 
@@ -67,15 +76,26 @@ def artifact(path: str) -> dict[str, str]:
 
 
 def fingerprint(finding: Finding) -> str:
-    key = "\0".join((finding.rule, finding.unit or "", finding.directive or "", finding.location.path))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    """The baseline's fingerprint: the same across line moves and unrelated edits (gate/baseline.py)."""
+    return baseline.fingerprint(finding)
+
+
+def _fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """One per finding, unique within the run: a repeat of the same fingerprint gets its ordinal."""
+    seen: Counter[str] = Counter()
+    out = []
+    for finding in findings:
+        value = fingerprint(finding)
+        out.append(value if not seen[value] else f"{value}/{seen[value]}")
+        seen[value] += 1
+    return out
 
 
 def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
     ids = sorted({rule_id(f) for f in findings})
     index = {sarif_id: i for i, sarif_id in enumerate(ids)}
     results = []
-    for finding in findings:
+    for finding, print_ in zip(findings, _fingerprints(findings), strict=True):
         result: dict[str, Any] = {
             "ruleId": rule_id(finding),
             "ruleIndex": index[rule_id(finding)],
@@ -85,11 +105,11 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
                 {
                     "physicalLocation": {
                         "artifactLocation": artifact(finding.location.path),
-                        "region": {"startLine": finding.line, "startColumn": 1},
+                        "region": {"startLine": finding.line, "startColumn": 1, "endLine": finding.line},
                     }
                 }
             ],
-            "partialFingerprints": {"unitgate/v1": fingerprint(finding)},
+            "partialFingerprints": {"unitgate/v2": print_},
         }
         if finding.unit:
             result["properties"] = {"unit": finding.unit}
@@ -107,7 +127,12 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
                         "rules": [_rule(i) for i in ids],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root"}}},
+                "originalUriBaseIds": {
+                    "%SRCROOT%": {
+                        "uri": Path(baseline.repository_root()).as_uri().rstrip("/") + "/",
+                        "description": {"text": "The repository root"},
+                    }
+                },
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }

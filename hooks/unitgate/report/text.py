@@ -37,11 +37,12 @@ def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     if releases:  # which quadlet read the containers changes what they are judged by
         policy += f"; containers read as podman {', '.join(releases)}"
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
+    baseline = f"\nBaseline: {info.baseline_note}." if info.baseline_note else ""
     if not n[Level.ERROR] and not n[Level.WARNING]:
         notes = f" ({_plural(n[Level.NOTE], 'note')})" if n[Level.NOTE] else ""
-        return f"All checks passed: {units}{notes}{suppressed}{policy}."
+        return f"All checks passed: {units}{notes}{suppressed}{policy}.{baseline}"
     parts = [_plural(n[level], level.value) for level in Level if n[level]]
-    return f"Found {', '.join(parts)} in {units}{suppressed}{policy}."
+    return f"Found {', '.join(parts)} in {units}{suppressed}{policy}.{baseline}"
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:

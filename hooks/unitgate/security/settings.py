@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.security import keys, names, syscalls
@@ -1022,13 +1022,37 @@ def handler_for(section: str, key: str) -> Handler | None:
     return None
 
 
+@cache
+def _keys_by_section() -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for name in keys.KEYS:
+        section, _, key = name.partition(".")
+        grouped.setdefault(section, []).append(key)
+    return {section: tuple(names) for section, names in grouped.items()}
+
+
+def _did_you_mean(section: str, key: str) -> str:
+    """' (did you mean ProtectSystem=?)' for a misspelt key; where a known key sits in another section,
+    which one. Only computed for unknown keys, so it costs nothing for a unit systemd can read."""
+    import difflib
+
+    by_section = _keys_by_section()
+    elsewhere = [
+        s for s in ("Unit", "Service", "Install", *sorted(by_section)) if key in by_section.get(s, ())
+    ]
+    if elsewhere:
+        return f" ({key}= belongs in [{elsewhere[0]}])"
+    close = difflib.get_close_matches(key, by_section.get(section, ()), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}=?)" if close else ""
+
+
 def apply(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """Apply one assignment as systemd's parser for its directive would."""
     spec = keys.KEYS.get(f"{a.section}.{a.key}")
     if spec is None:
         if a.key.startswith("X-"):
             return OK
-        message = f"unknown key '{a.key}' in section [{a.section}], ignored"
+        message = f"unknown key '{a.key}' in section [{a.section}], ignored{_did_you_mean(a.section, a.key)}"
         return Outcome((Diagnostic(a.location, message, Severity.WARNING, UNKNOWN_KEY),), ignored=True)
     handler = handler_for(a.section, a.key)
     if handler is not None:

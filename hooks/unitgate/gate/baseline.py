@@ -1,0 +1,285 @@
+"""The baseline: adopting unitgate in a repository whose units already have findings.
+
+`unitgate baseline` records, in `.unitgate-baseline.json` at the repository root, each unit's exposure
+and a fingerprint of each of its findings. While that file exists, `unitgate check` reports only
+findings that are not in it, and UG201 only for a unit whose exposure rose above the recorded one; the
+summary says how many baselined findings remain. `--update-baseline` tightens entries for units that
+improved (never loosens them); entries whose unit file is gone are reported as stale.
+
+A fingerprint survives line moves and unrelated edits: the rule, the unit (or, for a finding about
+no unit, the file), the directive, and the message with every `file:line` and number taken out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from unitgate.analysis import UnitAnalysis
+from unitgate.findings import Finding, tenths
+from unitgate.model import Location, UnitInputError
+
+FILE_NAME = ".unitgate-baseline.json"
+FORMAT_VERSION = 1
+_LOCATION = re.compile(r"[^\s,;()]+:\d+\b")
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def repository_root(start: str = ".") -> str:
+    """The nearest directory at or above `start` holding `.git`; `start` itself when there is none."""
+    here = os.path.abspath(start)
+    d = here
+    while True:
+        if os.path.exists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return here
+        d = parent
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across line moves and unrelated edits (see the module's docstring)."""
+    # UG201's message carries the exposure, which is compared with the recorded one instead.
+    plain = "" if finding.rule == "UG201" else _LOCATION.sub("<line>", finding.message)
+    message = _NUMBER.sub("#", plain)
+    owner = finding.unit or finding.location.path
+    key = "\0".join((finding.rule, owner, finding.directive or "", message))
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Entry:
+    unit: str
+    exposure: int | None  # tenths
+    findings: tuple[tuple[str, str, str], ...]  # (fingerprint, rule, directive or "")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    path: str
+    root: str
+    entries: Mapping[str, Entry]  # unit file, relative to the root -> entry
+    update: bool = False  # --update-baseline: tighten entries of units that improved
+
+
+@dataclass(frozen=True)
+class Applied:
+    kept: tuple[Finding, ...]
+    baselined: int  # findings in the baseline that are still there
+    note: str  # what the summary says about the baseline
+    improved: tuple[str, ...] = field(default=())
+
+
+def key_of(analysis: UnitAnalysis, root: str) -> str | None:
+    if analysis.fragment is None:
+        return None
+    return os.path.relpath(os.path.abspath(analysis.fragment), root).replace(os.sep, "/")
+
+
+def load(path: str | None = None, update: bool = False) -> Baseline | None:
+    """The baseline at `path` (default: the repository root's), or None when there is none."""
+    root = repository_root()
+    where = path or os.path.join(root, FILE_NAME)
+    try:
+        with open(where, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        if path is not None:
+            raise UnitInputError(Location(path), "no such baseline file") from None
+        return None
+    except (OSError, ValueError) as exc:
+        raise UnitInputError(Location(where), f"cannot read the baseline: {exc}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != FORMAT_VERSION
+        or not isinstance(data.get("units"), dict)
+    ):
+        raise UnitInputError(Location(where), f"not a unitgate baseline (version {FORMAT_VERSION})")
+    entries = {}
+    for name, unit in data["units"].items():
+        exposure = unit.get("exposure")
+        entries[name] = Entry(
+            unit.get("unit", ""),
+            None if exposure is None else round(float(exposure) * 10),
+            tuple(
+                (f["fingerprint"], f.get("rule", ""), f.get("directive") or "")
+                for f in unit.get("findings", [])
+            ),
+        )
+    return Baseline(where, os.path.dirname(os.path.abspath(where)), entries, update)
+
+
+def apply(
+    baseline: Baseline, findings: Sequence[Finding], checked: Iterable[tuple[UnitAnalysis, int | None]]
+) -> Applied:
+    """Drop the findings the baseline records; keep UG201 only above the recorded exposure."""
+    by_unit = {a.unit: (a, exposure, key_of(a, baseline.root)) for a, exposure in checked}
+    left: dict[str, Counter[str]] = {}
+    for unit, (_, _, key) in by_unit.items():
+        entry = baseline.entries.get(key or "")
+        if entry is not None and entry.unit == unit:
+            left[unit] = Counter(fp for fp, _, _ in entry.findings)
+    kept: list[Finding] = []
+    baselined = 0
+    for f in findings:
+        remaining = left.get(f.unit or "")
+        if remaining is None:
+            kept.append(f)
+            continue
+        _, exposure, key = by_unit[f.unit or ""]
+        recorded = baseline.entries[key or ""].exposure
+        fp = fingerprint(f)
+        if f.rule == "UG201":
+            if recorded is not None and exposure is not None and exposure <= recorded and remaining[fp]:
+                remaining[fp] -= 1
+                baselined += 1
+                continue
+            if recorded is not None:
+                f = _with_recorded(f, recorded)
+        elif remaining[fp]:
+            remaining[fp] -= 1
+            baselined += 1
+            continue
+        kept.append(f)
+    improved = tuple(
+        unit
+        for unit, (_, exposure, key) in by_unit.items()
+        if unit in left and _improved(baseline.entries[key or ""], exposure, left[unit])
+    )
+    stale = sorted(k for k in baseline.entries if not os.path.exists(os.path.join(baseline.root, k)))
+    if baseline.update and improved:
+        tighten(baseline, [by_unit[u][0] for u in improved], findings, {u: by_unit[u][1] for u in improved})
+    return Applied(tuple(kept), baselined, _note(baseline, baselined, improved, stale), improved)
+
+
+def _improved(entry: Entry, exposure: int | None, left: Counter[str]) -> bool:
+    lower = exposure is not None and entry.exposure is not None and exposure < entry.exposure
+    return lower or any(n > 0 for n in left.values())
+
+
+def _with_recorded(f: Finding, recorded: int) -> Finding:
+    return replace(f, message=f"{f.message} (the baseline records {tenths(recorded)})")
+
+
+def _note(baseline: Baseline, baselined: int, improved: Sequence[str], stale: Sequence[str]) -> str:
+    name = os.path.relpath(baseline.path)
+    one = baselined == 1
+    parts = [f"{baselined} baselined finding{'' if one else 's'} remain{'s' if one else ''} ({name})"]
+    if improved:
+        verb = "tightened" if baseline.update else "improved; `unitgate check --update-baseline` records it"
+        parts.append(f"{', '.join(improved)} {verb}")
+    if stale:
+        parts.append(
+            f"stale entries for files that no longer exist: {', '.join(stale)} "
+            "(`unitgate baseline` drops them)"
+        )
+    return "; ".join(parts)
+
+
+def _findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [
+        {"fingerprint": fingerprint(f), "rule": f.rule, "directive": f.directive}
+        for f in sorted(findings, key=lambda f: (f.rule, f.directive or "", fingerprint(f)))
+    ]
+
+
+def _unit_json(analysis: UnitAnalysis, exposure: int | None, findings: Iterable[Finding]) -> dict[str, Any]:
+    return {
+        "unit": analysis.unit,
+        "exposure": None if exposure is None else exposure / 10,
+        "findings": _findings_json(findings),
+    }
+
+
+def write(path: str, units: Mapping[str, dict[str, Any]]) -> None:
+    data = {"version": FORMAT_VERSION, "tool": "unitgate", "units": dict(sorted(units.items()))}
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _existing_units(path: str) -> dict[str, dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    units = data.get("units") if isinstance(data, dict) else None
+    return dict(units) if isinstance(units, dict) else {}
+
+
+def tighten(
+    baseline: Baseline,
+    analyses: Sequence[UnitAnalysis],
+    findings: Sequence[Finding],
+    exposures: Mapping[str, int | None],
+) -> None:
+    """Record the lower exposure and only the findings still present, for units that improved."""
+    units = _existing_units(baseline.path)
+    for a in analyses:
+        key = key_of(a, baseline.root)
+        if key is None or key not in units:
+            continue
+        entry = baseline.entries[key]
+        recorded = Counter(fp for fp, _, _ in entry.findings)
+        still = []
+        for f in findings:
+            fp = fingerprint(f)
+            if f.unit == a.unit and recorded[fp]:
+                recorded[fp] -= 1
+                still.append(f)
+        exposure = exposures.get(a.unit)
+        lowest = (
+            min(x for x in (exposure, entry.exposure) if x is not None)
+            if exposure or entry.exposure
+            else None
+        )
+        units[key] = _unit_json(a, lowest, still)
+    write(baseline.path, units)
+
+
+def record(
+    path: str, checked: Sequence[tuple[UnitAnalysis, int | None]], findings: Sequence[Finding]
+) -> tuple[int, int, int]:
+    """Write the baseline for the checked units, keeping other units' entries whose files still
+    exist. Returns (units, findings, stale entries dropped)."""
+    root = os.path.dirname(os.path.abspath(path))
+    units = _existing_units(path)
+    before = len(units)
+    units = {k: v for k, v in units.items() if os.path.exists(os.path.join(root, k))}
+    dropped = before - len(units)
+    count = 0
+    for analysis, exposure in checked:
+        key = key_of(analysis, root)
+        if key is None:
+            continue
+        mine = [f for f in findings if f.unit == analysis.unit]
+        count += len(mine)
+        units[key] = _unit_json(analysis, exposure, mine)
+    write(path, units)
+    return len(checked), count, dropped
+
+
+_SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
+_UNIT_FILE = re.compile(r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$")
+
+
+def unit_files(root: str) -> list[str]:
+    """Every file under `root` the pre-commit hook would check (its `files` pattern), relative to
+    the current directory, in a stable order."""
+    found = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if x not in _SKIP_DIRS)
+        rel = os.path.relpath(d, root).replace(os.sep, "/")
+        found += [
+            os.path.relpath(os.path.join(d, name))
+            for name in sorted(files)
+            if _UNIT_FILE.search(name if rel == "." else f"{rel}/{name}")
+        ]
+    return found

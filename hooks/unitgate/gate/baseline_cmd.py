@@ -1,0 +1,40 @@
+"""`unitgate baseline [PATH...]`: record every current finding and exposure (gate/baseline.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from unitgate.gate.baseline import FILE_NAME, record, repository_root, unit_files
+from unitgate.gate.run import check
+from unitgate.model import UnitInputError
+from unitgate.policy import PolicyError
+
+
+def run(ns: argparse.Namespace) -> int:
+    """`unitgate baseline [PATH...]`: record every current finding and exposure."""
+    root = repository_root()
+    paths = list(ns.paths) or unit_files(root)
+    where = ns.output or os.path.join(root, FILE_NAME)
+    if not paths:
+        print("unitgate: no unit files to record", file=sys.stderr)
+        return 0
+    try:
+        result = check(paths, policy_file=ns.policy, grouped=False)
+    except PolicyError as exc:
+        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        return 2
+    except UnitInputError as exc:
+        print(f"unitgate: error: {exc}", file=sys.stderr)
+        return 2
+    exposures = {u.unit: u.exposure for u in result.info.units}
+    checked = [(a, exposures.get(a.unit)) for a, _ in result.checked]
+    units, count, dropped = record(where, checked, result.findings)
+    stale = f"; dropped {dropped} stale entr{'y' if dropped == 1 else 'ies'}" if dropped else ""
+    print(
+        f"Recorded {count} finding{'' if count == 1 else 's'} in {units} unit{'' if units == 1 else 's'} "
+        f"to {os.path.relpath(where)}{stale}. `unitgate check` now fails only on new findings and on "
+        "exposures above the recorded ones."
+    )
+    return 0

@@ -1,0 +1,65 @@
+"""The job summary under GitHub Actions: a Markdown table appended to `$GITHUB_STEP_SUMMARY`.
+
+One row per checked unit (exposure, maximum, findings), then every finding that is not an annotation
+on the diff (GitHub keeps 10 per kind per step): nothing a run found is lost to the limits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from unitgate.findings import Finding, RunInfo, tenths
+from unitgate.report import github, text
+
+ENV = "GITHUB_STEP_SUMMARY"
+MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
+
+
+def _cell(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _item(f: Finding) -> str:
+    return f"- `{_cell(f.location.path)}:{f.line}` **{f.rule}** {_cell(f.message)}"
+
+
+def render(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> str:
+    """The summary's Markdown; `annotated`: the findings were also written as annotations."""
+    per_unit: dict[str, int] = {}
+    for f in findings:
+        if f.unit:
+            per_unit[f.unit] = per_unit.get(f.unit, 0) + 1
+    lines = ["## unitgate", "", _cell(text.summary(findings, info)), ""]
+    if info.units:
+        lines += ["| unit | exposure | maximum | findings |", "|---|---:|---:|---:|"]
+        for u in info.units:
+            exposure = tenths(u.exposure) if u.exposure is not None else "—"
+            maximum = tenths(u.max_exposure) if u.max_exposure is not None else "—"
+            lines.append(f"| `{_cell(u.unit)}` | {exposure} | {maximum} | {per_unit.get(u.unit, 0)} |")
+        lines.append("")
+    shown = {id(f) for f in github.select(findings)[0]} if annotated else set()
+    listed = [f for f in findings if id(f) not in shown]
+    if listed:
+        title = "Findings not shown as annotations" if annotated else "Findings"
+        lines += [f"### {title}", ""]
+        lines += [
+            f"- `{_cell(f.location.path)}:{f.line}` **{f.rule}** {_cell(f.message)}"
+            for f in listed[:MAX_LISTED]
+        ]
+        if len(listed) > MAX_LISTED:
+            lines.append(f"- … and {len(listed) - MAX_LISTED} more (see the step's log)")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> None:
+    """Append the summary to `$GITHUB_STEP_SUMMARY`, when it is set (GitHub Actions sets it)."""
+    path = os.environ.get(ENV)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(render(findings, info, annotated))
+    except OSError:
+        pass  # the summary is an extra; the findings are in the log and the exit code

@@ -1,0 +1,107 @@
+# ruff: noqa: E501  (expected output lines are compared whole)
+"""The baseline: `unitgate baseline` records today's findings; `check` then fails only on new ones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import Run, write_tree
+
+LEGACY = "[Unit]\nDescription=legacy backup job\n\n[Service]\nExecStart=/usr/bin/backup\n"
+WEB = "[Unit]\nDescription=web\n\n[Service]\nExecStart=/usr/bin/web\nNoNewPrivileges=yes\nProtectSystem=no\n"
+
+
+def legacy_repo(repo: Path, run_cli: Callable[..., Run]) -> Run:
+    write_tree(repo, {"units/backup.service": LEGACY, "units/web.service": WEB, "README": "not a unit\n"})
+    return run_cli("baseline", cwd=repo)
+
+
+def test_baseline_records_every_unit(repo: Path, run_cli: Callable[..., Run]) -> None:
+    run = legacy_repo(repo, run_cli)
+    assert run.code == 0
+    assert run.out == (
+        "Recorded 19 findings in 2 units to .unitgate-baseline.json. `unitgate check` now fails only on new "
+        "findings and on exposures above the recorded ones.\n"
+    )
+    data = json.loads((repo / ".unitgate-baseline.json").read_text(encoding="utf-8"))
+    assert data["version"] == 1
+    assert sorted(data["units"]) == ["units/backup.service", "units/web.service"]
+    assert data["units"]["units/backup.service"]["exposure"] == 9.6
+    assert {f["rule"] for f in data["units"]["units/web.service"]["findings"]} == {"UG101", "UG102", "UG201"}
+
+
+def test_check_passes_on_baselined_findings_after_unrelated_edits(
+    repo: Path, run_cli: Callable[..., Run]
+) -> None:
+    legacy_repo(repo, run_cli)
+    # An unrelated edit that moves every line down: the fingerprints do not carry line numbers.
+    moved = WEB.replace("Description=web\n", "Description=web server\nDocumentation=man:web(8)\n\n")
+    write_tree(repo, {"units/web.service": moved})
+    run = run_cli("check", "units/backup.service", "units/web.service", cwd=repo)
+    assert run.code == 0, run.out
+    assert run.out == (
+        "All checks passed: 2 units; policy: built-in default (baseline@2).\n"
+        "Baseline: 19 baselined findings remain (.unitgate-baseline.json).\n"
+    )
+
+
+def test_check_fails_on_new_findings_only(repo: Path, run_cli: Callable[..., Run]) -> None:
+    legacy_repo(repo, run_cli)
+    write_tree(repo, {"units/web.service": WEB + "ProtectKernelTunables=no\n"})
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 1
+    assert run.out == (
+        "units/web.service:8:1: UG102 web.service: ProtectKernelTunables=no is not accepted by the policy: write ProtectKernelTunables=yes\n"
+        "\n"
+        "Found 1 error in 1 unit; policy: built-in default (baseline@2).\n"
+        "Baseline: 8 baselined findings remain (.unitgate-baseline.json); web.service improved; "
+        "`unitgate check --update-baseline` records it.\n"
+    )
+
+
+def test_exposure_above_the_recorded_one_fails(repo: Path, run_cli: Callable[..., Run]) -> None:
+    legacy_repo(repo, run_cli)
+    write_tree(repo, {"units/web.service": WEB + "NotifyAccess=all\nAmbientCapabilities=CAP_SYS_ADMIN\n"})
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 1
+    assert "UG201 web.service: exposure 9.7 is above the maximum 8.5: " in run.out
+    assert "(the baseline records 9.4)" in run.out
+
+
+def test_update_baseline_tightens_and_stale_entries_are_reported(
+    repo: Path, run_cli: Callable[..., Run]
+) -> None:
+    legacy_repo(repo, run_cli)
+    write_tree(repo, {"units/web.service": WEB.replace("ProtectSystem=no", "ProtectSystem=strict")})
+    run = run_cli("check", "--update-baseline", "units/web.service", cwd=repo)
+    assert run.code == 0
+    assert run.out.endswith(
+        "Baseline: 8 baselined findings remain (.unitgate-baseline.json); web.service tightened.\n"
+    )
+    data = json.loads((repo / ".unitgate-baseline.json").read_text(encoding="utf-8"))
+    web = data["units"]["units/web.service"]
+    assert web["exposure"] < 9.4
+    assert "UG102" not in {f["rule"] for f in web["findings"]}
+    # Tightened: weakening the unit again is a new finding.
+    write_tree(repo, {"units/web.service": WEB})
+    assert run_cli("check", "units/web.service", cwd=repo).code == 1
+
+    (repo / "units/backup.service").unlink()
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert (
+        "stale entries for files that no longer exist: units/backup.service (`unitgate baseline` drops them)"
+        in run.out
+    )
+    assert run_cli("baseline", cwd=repo).out.startswith(
+        "Recorded 9 findings in 1 unit to .unitgate-baseline.json; dropped 1 stale entry."
+    )
+
+
+def test_a_broken_baseline_is_an_error(repo: Path, run_cli: Callable[..., Run]) -> None:
+    write_tree(repo, {"units/web.service": WEB, ".unitgate-baseline.json": "{}"})
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 2
+    assert run.err.endswith("not a unitgate baseline (version 1)\n")
+    assert run_cli("check", "--baseline", "missing.json", "units/web.service", cwd=repo).code == 2
