@@ -10,17 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
+from unitgate import fsread
 from unitgate.analysis import LoadState, Merged, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.parse import dropins, unitname
-from unitgate.parse.unitfile import ParsedFile, parse_unit_bytes
+from unitgate.parse.unitfile import MAX_DIAGNOSTICS, ParsedFile, parse_unit_bytes, too_many
 from unitgate.security import settings
 from unitgate.security.info import build_info
 from unitgate.security.score import rating_for, score
 from unitgate.security.words import UnitContext
 
-# Diagnostic codes of this stage.
-UNREADABLE = "UG-INPUT-UNREADABLE"
+# Diagnostic codes of this stage (files not read at all: fsread.OUTSIDE, NOT_REGULAR, TOO_LARGE).
+UNREADABLE = fsread.UNREADABLE
 BAD_NAME = "UG-INPUT-BAD-NAME"
 NOT_FOUND = "UG-INPUT-NOT-FOUND"
 MASKED = "UG-UNIT-MASKED"
@@ -165,6 +166,10 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     if os.path.isdir(path):
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
+    home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
+    refused = fsread.refusal_of(parent, dropins.search_path_for(home).boundary)
+    if refused is not None:  # the path given leads through a directory symlink out of the repository
+        return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
     if name.endswith(".conf") and parent.endswith(".d"):
         stem = os.path.basename(parent)[:-2]
         sp = dropins.search_path_for(os.path.dirname(parent))
@@ -181,16 +186,19 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     return [Target(sp, unit, path)], None
 
 
-def read_file(path: str) -> bytes | Diagnostic:
-    """A file's bytes; a mask (symlink to /dev/null, or one checked out as a file holding that
-    target) reads as empty: it shadows its name and parses as nothing."""
+def read_file(path: str, boundary: str = "/") -> bytes | Diagnostic:
+    """A file's bytes, read only inside `boundary` (see fsread); a mask (symlink to /dev/null, or one
+    checked out as a file holding that target) reads as empty: it shadows its name and parses as
+    nothing, and /dev/null itself is never opened."""
+    if fsread.is_dev_null_link(path):
+        return b""
     try:
-        if os.path.islink(path) and os.readlink(path) == dropins.DEV_NULL:
-            return b""
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        return Diagnostic(Location(path), f"cannot read: {exc.strerror or exc}", Severity.ERROR, UNREADABLE)
+        data = fsread.read_confined(path, boundary)
+    except fsread.Refused as exc:
+        r = exc.refusal
+        if r.code == fsread.DANGLING:  # systemd ignores ENOENT for a drop-in
+            return Diagnostic(Location(path), f"{r.message}; systemd skips it", Severity.WARNING, r.code)
+        return Diagnostic(Location(path), r.message, Severity.ERROR, r.code)
     return b"" if data == dropins.DEV_NULL.encode() else data
 
 
@@ -235,10 +243,18 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
             **kw,  # type: ignore[arg-type]
         )
 
+    diags += [
+        Diagnostic(Location(_display(r.path, target.given, given_abs)), r.message, Severity.ERROR, r.code)
+        for r in dropins.search_refusals(sp)
+    ]
     if entry is None:
         diags.append(Diagnostic(Location(target.given), f"unit {unit} not found", Severity.ERROR, NOT_FOUND))
         return result(LoadState.NOT_FOUND)
     fragment = _display(entry.path, target.given, given_abs)
+    if entry.refused is not None:
+        refused = entry.refused
+        diags.append(Diagnostic(Location(fragment), refused.message, Severity.ERROR, refused.code))
+        return result(LoadState.ERROR)  # no sources: nothing was read
     if entry.path != given_abs and not target.given.endswith(".conf") and os.path.isfile(target.given):
         diags.append(
             Diagnostic(
@@ -253,21 +269,23 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
         return result(LoadState.MASKED, (fragment,))
 
     aliases = dropins.aliases_of(sp, unit)
-    found = dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases))
+    found = dropins.dropin_files(dropins.dropin_dirs(sp, unit, aliases), sp.boundary)
     files = [entry.path, *_with_overlay(found, overlay)]
     shown = tuple(_display(p, target.given, given_abs) for p in files)
     ctx = UnitContext(unit, entry.path, sp.scope)
     state = settings.new_state(unit_type, sp.scope)
     applied: list[Assignment] = []
     section_lines: dict[tuple[str, str], int] = {}
+    unread: set[str] = set()  # left out of the sources: only files actually read are sources
 
     for index, (path, display) in enumerate(zip(files, shown, strict=True)):
         main = index == 0
-        data = overlay[path] if overlay and path in overlay else read_file(path)
+        data = overlay[path] if overlay and path in overlay else read_file(path, sp.boundary)
         if isinstance(data, Diagnostic):
-            diags.append(Diagnostic(Location(display), data.message, Severity.ERROR, data.code))
+            diags.append(Diagnostic(Location(display), data.message, data.severity, data.code))
             if main:
-                return result(LoadState.ERROR, shown)
+                return result(LoadState.ERROR)
+            unread.add(display)
             continue
         if b"\0" in data:
             diags.append(
@@ -282,9 +300,14 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
         diags.extend(parsed.diagnostics)
         for section, line in parsed.section_lines:
             section_lines[(display, section)] = line
+        budget, dropped = MAX_DIAGNOSTICS - len(parsed.diagnostics), 0  # warnings kept per file
         for a in parsed.assignments:
             outcome = settings.apply(state, a, ctx)
-            diags.extend(outcome.diagnostics)
+            if budget > 0 or outcome.fatal:
+                diags.extend(outcome.diagnostics)
+                budget -= len(outcome.diagnostics)
+            else:
+                dropped += len(outcome.diagnostics)
             if outcome.fatal:
                 if main:
                     failed = LoadState.ERROR if outcome.error else LoadState.BAD_SETTING
@@ -300,6 +323,8 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
                 break
             if not outcome.ignored:
                 applied.append(a)
+        if dropped:
+            diags.append(too_many(display, dropped))
         if parsed.fatal is not None:
             if main:
                 return result(LoadState.ERROR, shown, section_lines=section_lines)
@@ -312,6 +337,7 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
                 )
             )
 
+    shown = tuple(s for s in shown if s not in unread)
     header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
     if unit_type == "service":
         refusal = settings.verify_service(state, Location(shown[0], header))

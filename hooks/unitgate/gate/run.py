@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from unitgate import __version__, suppress
+from unitgate import __version__, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import is_quadlet, plan, run_job
 from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
@@ -266,10 +266,11 @@ def _declared_mode(
 
 
 def _read_text(path: str) -> str | None:
+    """A source's text for its suppression comments, through the same confined, bounded reader as the
+    engine: a file the engine refused (outside the repository, a FIFO, a device) is never opened here."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except (OSError, ValueError):
+        return fsread.read_confined(path, fsread.boundary_for(path)).decode("utf-8", errors="replace")
+    except fsread.Refused:
         return None
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 
+from unitgate import fsread
 from unitgate.parse import unitname
 
 # systemd 252's system unit search path (`systemd-analyze unit-paths`), highest priority first.
@@ -84,6 +86,7 @@ class SearchPath:
     dirs: tuple[str, ...]
     root: str | None
     scope: str  # "system" or "user"
+    boundary: str = "/"  # nothing is read outside it (fsread): the repository, else the root or directory
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Entry:
     path: str  # the directory entry (a file or a symlink)
     target: str | None  # for an alias: the unit name it points to
     masked: bool
+    refused: fsread.Refusal | None = None  # a symlink out of the repository: never read
 
 
 def hidden_or_backup(name: str) -> bool:
@@ -119,8 +123,9 @@ def search_path_for(directory: str) -> SearchPath:
                 root = d[: len(d) - len(rel) - 1] or "/"
                 base = root.rstrip("/")
                 dirs = SYSTEM_UNIT_DIRS if scope == "system" else USER_UNIT_DIRS
-                return SearchPath(tuple(f"{base}/{r}" for r in dirs), root, scope)
-    return SearchPath((d,), None, "system")
+                boundary = fsread.repository_root(root) or root
+                return SearchPath(tuple(f"{base}/{r}" for r in dirs), root, scope, boundary)
+    return SearchPath((d,), None, "system", fsread.repository_root(d) or d)
 
 
 def _in_root(root: str | None, target: str, link_dir: str) -> str:
@@ -145,9 +150,9 @@ def link_target(path: str) -> str | None:
     try:
         if not 0 < os.path.getsize(path) <= 255:
             return None
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        # Not a symlink itself, so its own directory is boundary enough; a FIFO or device is not read.
+        text = fsread.read_confined(path, os.path.dirname(path) or ".", 255).decode("utf-8")
+    except (OSError, UnicodeDecodeError, fsread.Refused):
         return None
     if not _LINK_TEXT.fullmatch(text):
         return None
@@ -171,16 +176,24 @@ def clear_caches() -> None:
 
 
 @lru_cache(maxsize=4096)
-def _listdir(directory: str) -> tuple[str, ...]:
+def _listdir(directory: str, boundary: str) -> tuple[str, ...]:
+    """Entry names, sorted; nothing for a directory that is missing or leads out of the boundary."""
     try:
-        return tuple(sorted(os.listdir(directory)))
-    except OSError:
+        return fsread.list_confined(directory, boundary)
+    except fsread.Refused:
         return ()
 
 
 @lru_cache(maxsize=4096)
-def _names_in(directory: str) -> frozenset[str]:
-    return frozenset(_listdir(directory))
+def _names_in(directory: str, boundary: str) -> frozenset[str]:
+    return frozenset(_listdir(directory, boundary))
+
+
+@lru_cache(maxsize=1024)
+def search_refusals(sp: SearchPath) -> tuple[fsread.Refusal, ...]:
+    """Search directories not listed because a symlink on the way leads out of the repository."""
+    found = (fsread.refusal_of(d, sp.boundary) for d in sp.dirs)
+    return tuple(dict.fromkeys(r for r in found if r is not None))
 
 
 @lru_cache(maxsize=1024)
@@ -188,7 +201,7 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
     """Every unit name in the search path, first (highest-priority) directory wins."""
     out: dict[str, Entry] = {}
     for d in sp.dirs:
-        for name in _listdir(d):
+        for name in _listdir(d, sp.boundary):
             # Unlike drop-ins, unit files are not filtered for hidden or backup names.
             if name in out or not unitname.is_valid(name):
                 continue
@@ -204,6 +217,12 @@ def name_map(sp: SearchPath) -> dict[str, Entry]:
                 resolved = _in_root(sp.root, link, d)
                 if dest != name:
                     out[name] = Entry(name, path, dest, False)  # an alias
+                    continue
+                refused = fsread.refusal_of(resolved, sp.boundary)
+                if refused is not None and refused.link is None and refused.code == fsread.OUTSIDE:
+                    refused = fsread.outside_link(path, path, link, sp.boundary)  # the first hop leaves
+                if refused is not None:
+                    out[name] = Entry(name, path, None, False, refused)
                 elif os.path.isfile(resolved):
                     out[name] = Entry(name, resolved, None, is_masked_file(resolved))
             elif os.path.isfile(path):
@@ -280,23 +299,36 @@ def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
     type_dir = unitname.split_type(name)[1]
     out += [f"{d}/{type_dir}.d" for d in sp.dirs]
     # A drop-in directory that is itself a symlink is not used by systemd-analyze (verified on 252).
-    return [d for d in out if _is_dir_entry(d) and not os.path.islink(d)]
+    return [d for d in out if _is_dir_entry(d, sp.boundary) and not os.path.islink(d)]
 
 
-def _is_dir_entry(path: str) -> bool:
+def _is_dir_entry(path: str, boundary: str) -> bool:
     """Whether `path` exists as a directory, asking the (cached) listing of its parent first."""
     parent, _, name = path.rpartition("/")
-    return name in _names_in(parent) and os.path.isdir(path)
+    return name in _names_in(parent, boundary) and os.path.isdir(path)
 
 
-def dropin_files(dirs: list[str]) -> list[str]:
-    """`.conf` files in those directories: the first of each name wins, then sorted by name."""
+def dropin_files(dirs: list[str], boundary: str = "/") -> list[str]:
+    """`.conf` files in those directories: the first of each name wins, then sorted by name.
+
+    Like systemd's conf_files_list(), only regular files and symlinks count: a directory (or FIFO)
+    named `x.conf` is skipped."""
     chosen: dict[str, str] = {}
     for d in dirs:
-        for fname in _listdir(d):
+        for fname in _listdir(d, boundary):
             if fname.endswith(".conf") and not hidden_or_backup(fname) and fname not in chosen:
-                chosen[fname] = f"{d}/{fname}"
+                path = f"{d}/{fname}"
+                if _file_or_link(path):
+                    chosen[fname] = path
     return [chosen[k] for k in sorted(chosen)]
+
+
+def _file_or_link(path: str) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:

@@ -26,6 +26,16 @@ UNKNOWN_SECTION = "UG-SYNTAX-UNKNOWN-SECTION"
 OUTSIDE_SECTION = "UG-SYNTAX-OUTSIDE-SECTION"
 MISSING_EQUALS = "UG-SYNTAX-MISSING-EQUALS"
 MISSING_KEY = "UG-SYNTAX-MISSING-KEY"
+TOO_MANY = "UG-INPUT-TOO-MANY-DIAGNOSTICS"
+# Warnings kept per file: a file of millions of junk lines must not cost gigabytes of diagnostics
+# (the rest are counted, in one summary diagnostic). Errors are always kept: they end the file.
+MAX_DIAGNOSTICS = 1000
+
+
+def too_many(path: str, dropped: int) -> Diagnostic:
+    """The summary that stands for the warnings of a file past MAX_DIAGNOSTICS."""
+    message = f"{dropped} more warnings in this file are not listed (only the first {MAX_DIAGNOSTICS} are)"
+    return Diagnostic(Location(path), message, Severity.WARNING, TOO_MANY)
 
 
 @dataclass(frozen=True)
@@ -135,14 +145,20 @@ def parse_unit_bytes(data: bytes, path: str, sections: frozenset[str]) -> Parsed
     diags: list[Diagnostic] = []
     section: str | None = None
     section_ignored = False
+    dropped = 0
 
     def diag(line: int, message: str, code: str, severity: Severity = Severity.WARNING) -> Diagnostic:
+        nonlocal dropped
         d = Diagnostic(Location(path, line), message, severity, code)
-        diags.append(d)
+        if len(diags) < MAX_DIAGNOSTICS or severity is Severity.ERROR:
+            diags.append(d)
+        else:
+            dropped += 1
         return d
 
     def done(fatal: Diagnostic | None = None) -> ParsedFile:
-        return ParsedFile(path, tuple(assignments), tuple(headers.items()), tuple(diags), fatal)
+        summary = (too_many(path, dropped),) if dropped else ()
+        return ParsedFile(path, tuple(assignments), tuple(headers.items()), (*diags, *summary), fatal)
 
     for line, logical in _logical_lines(data):
         if logical is None:

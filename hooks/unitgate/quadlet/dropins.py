@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from unitgate import fsread
 from unitgate.model import Diagnostic, Severity
 from unitgate.quadlet.keys import QUADLET_EXTENSIONS
 from unitgate.quadlet.parser import QuadletFile, parse_file
@@ -94,28 +95,34 @@ def _non_numeric_filter(users_dir: str) -> Filter:
 
 
 def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | None, boundary: str) -> None:
-    """appendSubPaths: the directory and its subdirectories, depth first in name order as Go's WalkDir
-    (not `*.d`). Iterative (an explicit stack), so a deep tree cannot exhaust Python's recursion."""
-    stack = [path]
+    """appendSubPaths: the directory and, depth first, its subdirectories (not `*.d`).
+
+    Iterative (an explicit stack in the recursion's order): thousands of nested directories must not
+    exhaust Python's recursion limit."""
+    real_boundary = os.path.realpath(boundary)
+    seen = set(out)
+    stack = [(path, False)]  # (path, already resolved): a plain subdirectory needs no realpath()
     while stack:
-        p = stack.pop()
-        if not os.path.exists(p):
+        p, real = stack.pop()
+        resolved = p if real else os.path.realpath(p)
+        if not os.path.exists(resolved):
             continue
-        resolved = os.path.realpath(p)
-        if not _inside(resolved, os.path.realpath(boundary)):
+        if not _inside(resolved, real_boundary):
             continue  # a symlink out of the repository: the host's files never count
-        if resolved in out or resolved.endswith(".d") or not os.path.isdir(resolved):
+        if resolved in seen or resolved.endswith(".d") or not os.path.isdir(resolved):
             continue
         if os.path.basename(resolved) == ".git":
             continue  # a repository's metadata never holds quadlets (and can be large)
         if filt is not None and not filt(resolved, is_user):
             continue
         out.append(resolved)
+        seen.add(resolved)
         try:
             entries = sorted(os.listdir(resolved))  # Go's os.ReadDir sorts by name
         except OSError:
             continue
-        stack.extend(os.path.join(resolved, e) for e in reversed(entries))
+        children = [os.path.join(resolved, e) for e in reversed(entries)]
+        stack.extend((c, not os.path.islink(c)) for c in children)
 
 
 def search_dirs(layout: Layout, rootless: bool | None = None) -> tuple[str, ...]:
@@ -189,12 +196,16 @@ def find_dropins(filename: str, dirs: tuple[str, ...], names_first: bool = False
     for d, name in pairs:
         dd = os.path.join(d, name)
         try:
-            entries = sorted(os.listdir(dd))
-        except OSError:
+            entries = fsread.list_confined(dd, fsread.boundary_for(dd, d))
+        except fsread.Refused as exc:
+            if exc.refusal.code == fsread.OUTSIDE:
+                chosen["\0" + dd] = dd  # read as a drop-in, it reports the link (never its files)
             continue
         for e in entries:
-            if e.endswith(".conf") and e not in chosen and os.path.isfile(os.path.join(dd, e)):
-                chosen[e] = os.path.join(dd, e)
+            p = os.path.join(dd, e)
+            # A symlink counts whatever it points to: reading it reports a device, FIFO or dangling link.
+            if e.endswith(".conf") and e not in chosen and (os.path.isfile(p) or os.path.islink(p)):
+                chosen[e] = p
     return tuple(chosen[k] for k in sorted(chosen, key=lambda s: s.encode("utf-8", "surrogateescape")))
 
 

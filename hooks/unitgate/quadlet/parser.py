@@ -12,6 +12,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from unitgate import fsread
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 
 # Go's unicode.IsSpace; Python's str.isspace also accepts U+001C..U+001F, which Go does not trim.
@@ -156,7 +157,7 @@ def parse_text(text: str, path: str) -> QuadletFile:
     order: list[str] = []
     headers: dict[tuple[str, str], int] = {}
     current: str | None = None
-    remaining = ""
+    remaining: list[str] = []  # non-empty pieces of a pending continuation (joined once: linear)
     start_line = 0  # first physical line of the pending continuation
     for idx, physical in enumerate(lines):
         lineno = idx + 1
@@ -171,12 +172,13 @@ def parse_text(text: str, path: str) -> QuadletFile:
                 if idx != len(lines) - 1:
                     if not remaining:
                         start_line = lineno
-                    remaining += line
+                    if line:
+                        remaining.append(line)
                     continue
             if remaining:
-                line = remaining + line
+                line = "".join(remaining) + line
                 first = start_line
-                remaining = ""
+                remaining = []
         if _line_is_comment(line):
             continue
         if _line_is_group(line):
@@ -211,8 +213,8 @@ def parse_text(text: str, path: str) -> QuadletFile:
 
 
 def read_text(path: str) -> str:
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "surrogateescape")
+    """The file's text, read only inside its repository (fsread: regular files, bounded); else Refused."""
+    return fsread.read_confined(path, fsread.boundary_for(path)).decode("utf-8", "surrogateescape")
 
 
 def parse_file(path: str, display: str | None = None) -> ParseResult:
@@ -220,6 +222,10 @@ def parse_file(path: str, display: str | None = None) -> ParseResult:
     shown = display or path
     try:
         text = read_text(path)
+    except fsread.Refused as e:
+        # Never quadlet's "error loading" wording with content: only the paths involved.
+        r = e.refusal
+        return ParseResult(None, (Diagnostic(Location(shown), r.message, Severity.ERROR, r.code),))
     except OSError as e:
         return ParseResult(
             None,
@@ -297,28 +303,28 @@ def _c_unescape_one(p: str) -> tuple[int, str]:
     return -1, ""
 
 
-def _extract_first_word(s: str, seps: str, flags: Split) -> tuple[str | None, str]:
-    """One word and the rest; None when there is no further word. Raises SplitError."""
+def _extract_first_word(s: str, p: int, n: int, seps: str, flags: Split) -> tuple[str | None, int]:
+    """One word starting at `p` and where the rest starts; None when there is no further word.
+
+    `n` is where the input ends (Go marks the end with a 0 byte, so a NUL in the value ends it too).
+    Positions, not the rest as a new string, keep splitting a long value linear. Raises SplitError."""
     out: list[str] = []
     quote = ""
     backslash = False
-    # Go marks the end of input with a 0 byte, so a NUL in the value also ends it.
-    n = s.find("\0") if "\0" in s else len(s)
-    p = 0
-    if n == 0:
-        return None, ""
+    if p >= n:
+        return None, n
     # skip leading separators
     while p < n and s[p] in seps:
         if flags & Split.DONT_COALESCE_SEPARATORS:
             if not flags & Split.RETAIN_SEPARATORS:
                 p += 1
-            return "".join(out), s[p:]
+            return "".join(out), p
         p += 1
     if p >= n:
-        return None, ""
+        return None, n
 
-    def word(rest_at: int) -> tuple[str | None, str]:
-        return ("".join(out), s[rest_at:]) if out else (None, "")
+    def word(rest_at: int) -> tuple[str | None, int]:
+        return ("".join(out), rest_at) if out else (None, n)
 
     while True:
         c = s[p] if p < n else ""
@@ -331,7 +337,8 @@ def _extract_first_word(s: str, seps: str, flags: Split) -> tuple[str | None, st
                     return word(n)
                 raise SplitError("unbalanced escape")
             if flags & (Split.CUNESCAPE | Split.UNESCAPE_SEPARATORS):
-                r, u = _c_unescape_one(s[p:]) if flags & Split.CUNESCAPE else (-1, "")
+                # The longest escape (\\UXXXXXXXX) is 9 characters: pass no more, or long values go quadratic.
+                r, u = _c_unescape_one(s[p : p + 9]) if flags & Split.CUNESCAPE else (-1, "")
                 if r > 0:
                     p += r - 1
                     out.append(u)
@@ -380,7 +387,7 @@ def _extract_first_word(s: str, seps: str, flags: Split) -> tuple[str | None, st
                     if flags & Split.DONT_COALESCE_SEPARATORS:
                         if not flags & Split.RETAIN_SEPARATORS:
                             p += 1
-                        return "".join(out), s[p:]
+                        return "".join(out), p
                     if not flags & Split.RETAIN_SEPARATORS:
                         while p < n and s[p] in seps:
                             p += 1
@@ -397,8 +404,11 @@ def _extract_first_word(s: str, seps: str, flags: Split) -> tuple[str | None, st
 def split_words(s: str, flags: Split, seps: str = WHITESPACE_SEPARATORS) -> list[str]:
     """splitString. Like Go, an empty word (e.g. `""`) ends the list."""
     words: list[str] = []
+    end = s.find("\0")
+    end = len(s) if end < 0 else end
+    pos = 0
     while True:
-        w, s = _extract_first_word(s, seps, flags)
+        w, pos = _extract_first_word(s, pos, end, seps, flags)
         if w is None:
             return words
         words.append(w)

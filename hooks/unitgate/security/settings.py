@@ -832,10 +832,11 @@ def _parse_commands(value: str, ctx: UnitContext) -> tuple[int, str | None, bool
             return count, "neither a valid executable name nor an absolute path", ignore, warned
         args = 0
         while pos < n:
-            rest = value[pos:].lstrip(WHITESPACE)
-            pos = n - len(rest)
-            if not rest:
+            while pos < n and value[pos] in WHITESPACE:
+                pos += 1
+            if pos >= n:
                 break
+            rest = value[pos : pos + 3]  # enough to tell ";" and "\\;" (copying the whole rest is quadratic)
             if rest[0] == ";" and (len(rest) == 1 or rest[1] in WHITESPACE):
                 pos += 1
                 break
