@@ -109,10 +109,6 @@ class ContainerRules:
     def model(self) -> str:
         return self.scoring or DEFAULT_CONTAINER_SCORING
 
-    @property
-    def release(self) -> str:
-        return self.podman or DEFAULT_PODMAN
-
     def over(self, base: ContainerRules) -> ContainerRules:
         """These rules on top of `base`: scalars replace, require/forbid per key, lists add up."""
         return ContainerRules(
