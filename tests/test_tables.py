@@ -335,3 +335,45 @@ def test_oracle_agrees(tmp_path: Path) -> None:
     expect("RestrictNamespaces=time", bad, [])
 
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# The newer scoring models' tables (syscall_models.py, keys_models.py): changes on top of 252's.
+
+
+def test_model_group_changes_refer_to_known_groups() -> None:
+    from unitgate.security.releases import RELEASES
+    from unitgate.security.syscall_models import GROUP_CHANGES
+
+    assert set(GROUP_CHANGES) == {r.name for r in RELEASES[1:]}
+    for release in RELEASES:
+        for gname in GROUPS:
+            members = release.syscall_group(gname)
+            assert members is not None, (release.name, gname)
+            nested = [m for m in members if m.startswith("@")]
+            assert all(release.syscall_group(m) is not None for m in nested), (release.name, gname)
+
+
+def test_model_groups_grew_as_the_release_notes_say() -> None:
+    from unitgate.security.releases import SYSTEMD_252, SYSTEMD_257, SYSTEMD_262
+
+    def flat(release: object, group: str) -> set[str]:
+        out: set[str] = set()
+        for m in release.syscall_group(group) or ():  # type: ignore[attr-defined]
+            out |= flat(release, m) if m.startswith("@") else {m}
+        return out
+
+    assert "open_tree" in flat(SYSTEMD_252, "@mount")
+    assert "open_tree" in flat(SYSTEMD_262, "@file-system") and "open_tree" not in flat(SYSTEMD_262, "@mount")
+    assert {"listmount", "statmount"} <= flat(SYSTEMD_257, "@file-system") - flat(SYSTEMD_252, "@file-system")
+
+
+def test_model_directives() -> None:
+    from unitgate.security.releases import SYSTEMD_252, SYSTEMD_255, SYSTEMD_257, SYSTEMD_262, first_knowing
+
+    assert SYSTEMD_252.directive("Service.PrivatePIDs") is None
+    assert SYSTEMD_257.directive("Service.PrivatePIDs") is not None
+    assert SYSTEMD_262.directive("Service.ProtectHostname") == ("config_parse_protect_hostname", "0")
+    assert SYSTEMD_255.directive("Service.PrivateMounts") == ("config_parse_tristate", "0")
+    assert first_knowing("Service.RootMStack") is SYSTEMD_262
+    assert first_knowing("Service.NoSuchThing") is None

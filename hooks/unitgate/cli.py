@@ -11,7 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from unitgate import __version__
+from unitgate import __version__, escape
+from unitgate.security.releases import DEFAULT_MODEL, MODELS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")
@@ -21,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse exits 2 as well; keep its usage line but make the message name the tool.
         self.print_usage(sys.stderr)
-        print(f"unitgate: error: {message}", file=sys.stderr)
+        print(f"unitgate: error: {escape.text(message)}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
 
 
@@ -54,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="podman release whose quadlet reads .container files (default: 5.4)",
     )
-    explain.add_argument("paths", nargs="+", metavar="PATH", help="unit files, drop-ins or quadlet files")
+    explain.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help=f"the systemd release whose rules score the units: {', '.join(MODELS)} (default: %(default)s)",
+    )
+    explain.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also explain the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    explain.add_argument("paths", nargs="*", metavar="PATH", help="unit files, drop-ins or quadlet files")
 
     check = sub.add_parser("check", help="check units against the policy (the pre-commit hook)")
     check.add_argument("--policy", metavar="FILE", help="policy file (default: nearest .unitgate.toml)")
@@ -85,7 +98,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--update-baseline", action="store_true", help="tighten the baseline entries of units that improved"
     )
-    check.add_argument("paths", nargs="*", metavar="PATH", help="changed files, as pre-commit passes them")
+    check.add_argument(
+        "--files-from",
+        metavar="FILE",
+        help="also check the paths listed in FILE (one a line, or NUL-separated; - for standard input)",
+    )
+    changed = check.add_mutually_exclusive_group()
+    changed.add_argument(
+        "--staged",
+        action="store_true",
+        help="also check what git's staged changes affect: the units of deleted or renamed drop-ins, "
+        "and every file a changed policy file governs (the pre-commit hook)",
+    )
+    changed.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="also check what changed since the merge base of REF and HEAD, deletions and policy changes "
+        "included (CI)",
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories to check (a directory: every unit, drop-in and quadlet in it); "
+        "none: the whole repository (git's tracked and untracked, not ignored, files) or working tree",
+    )
 
     baseline = sub.add_parser(
         "baseline", help="record today's findings so that `check` fails only on new ones (adoption)"
@@ -149,6 +186,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:
-        print(f"unitgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"unitgate: internal error: {type(exc).__name__}: {escape.quote(str(exc))}", file=sys.stderr)
         print("unitgate: please report this, with the file that caused it", file=sys.stderr)
         return EXIT_ERROR

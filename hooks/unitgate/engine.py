@@ -17,6 +17,7 @@ from unitgate.parse import dropins, unitname
 from unitgate.parse.unitfile import MAX_DIAGNOSTICS, ParsedFile, parse_unit_bytes, too_many
 from unitgate.security import settings
 from unitgate.security.info import build_info
+from unitgate.security.releases import DEFAULT_MODEL, MODELS, SYSTEMD_252, Release, release
 from unitgate.security.score import rating_for, score
 from unitgate.security.words import UnitContext
 
@@ -28,6 +29,7 @@ MASKED = "UG-UNIT-MASKED"
 SHADOWED = "UG-INPUT-SHADOWED"
 NUL_BYTES = "UG-INPUT-NUL"
 NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"
+DROPIN_STOPPED = "UG-DROPIN-STOPPED"
 _TYPE_SECTION = {t: t.capitalize() for t in ("service", "socket", "mount", "swap", "timer", "path", "slice")}
 QUADLET_SUFFIXES = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
 
@@ -39,32 +41,38 @@ class Target:
     search: dropins.SearchPath
     unit: str
     given: str
+    release: Release = SYSTEMD_252
 
 
-def analyze_paths(paths: Sequence[str]) -> list[UnitAnalysis]:
+__all__ = ["MODELS", "analyze_paths", "plan", "run_job"]
+
+
+def analyze_paths(paths: Sequence[str], model: str = DEFAULT_MODEL) -> list[UnitAnalysis]:
     """Resolve each path to the unit(s) it affects and analyse each unit once.
 
     A unit file analyses that unit; a drop-in (`foo.service.d/x.conf`, `service.d/x.conf`) analyses
     every unit it reaches in the repository, with all their drop-ins; a quadlet `.container` (or its
-    drop-in) analyses the container. Each result's `path` is the path as given.
+    drop-in) analyses the container. Each result's `path` is the path as given. `model` names the
+    systemd release whose rules apply (one of `MODELS`; ValueError for another name).
     """
-    return [run_job(job) for job in plan(paths)]
+    return [run_job(job) for job in plan(paths, model)]
 
 
 Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that needed no loading
 
 
-def plan(paths: Sequence[str], *, podman: str | None = None) -> list[Job]:
-    """The units the paths affect, each once, in the order the paths name them (`podman`: the release
-    whose quadlet reads `.container` files, default 5.4)."""
+def plan(paths: Sequence[str], model: str = DEFAULT_MODEL, *, podman: str | None = None) -> list[Job]:
+    """The units the paths affect, each once, in the order the paths name them (`model`: the systemd
+    release whose rules score them; `podman`: the release whose quadlet reads `.container` files)."""
     dropins.clear_caches()  # directory listings are cached for one run only
+    rel = release(model)
     jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
         if is_quadlet(path):
             jobs += _quadlets(path, seen, podman)
             continue
-        targets, problem = resolve(path)
+        targets, problem = resolve(path, rel)
         if problem is not None:
             jobs.append(problem)
             continue
@@ -158,7 +166,7 @@ def is_quadlet(path: str) -> bool:
     return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
 
 
-def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
+def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
     if not os.path.lexists(path):
@@ -173,17 +181,17 @@ def resolve(path: str) -> tuple[list[Target], UnitAnalysis | None]:
     if name.endswith(".conf") and parent.endswith(".d"):
         stem = os.path.basename(parent)[:-2]
         sp = dropins.search_path_for(os.path.dirname(parent))
-        units = dropins.units_reached_by_dropin(sp, stem)
+        units = dropins.units_reached_by_dropin(sp, stem, rel.template_instance)
         if not units:
             message = f"no unit in the repository that this drop-in applies to ('{stem}')"
             return [], _problem(path, stem, LoadState.NOT_FOUND, message, NOT_FOUND)
-        return [Target(sp, u, path) for u in units], None
+        return [Target(sp, u, path, rel) for u in units], None
     if not unitname.is_valid(name):
         message = f"'{name}' is not a valid unit file name (expected e.g. foo.service, foo@.service)"
         return [], _problem(path, name, LoadState.ERROR, message, BAD_NAME)
     sp = dropins.search_path_for(parent)
-    unit = dropins.resolve_alias(sp, dropins.analysed_name(name))
-    return [Target(sp, unit, path)], None
+    unit = dropins.resolve_alias(sp, dropins.analysed_name(name, rel.template_instance))
+    return [Target(sp, unit, path, rel)], None
 
 
 def read_file(path: str, boundary: str = "/") -> bytes | Diagnostic:
@@ -240,6 +248,7 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
             sources=sources,
             state=state,
             diagnostics=tuple(diags),
+            model=target.release.name,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -273,7 +282,7 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
     files = [entry.path, *_with_overlay(found, overlay)]
     shown = tuple(_display(p, target.given, given_abs) for p in files)
     ctx = UnitContext(unit, entry.path, sp.scope)
-    state = settings.new_state(unit_type, sp.scope)
+    state = settings.new_state(unit_type, sp.scope, target.release)
     applied: list[Assignment] = []
     section_lines: dict[tuple[str, str], int] = {}
     unread: set[str] = set()  # left out of the sources: only files actually read are sources
@@ -297,10 +306,12 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
                 )
             )
         parsed: ParsedFile = parse_unit_bytes(data, display, sections)
-        diags.extend(parsed.diagnostics)
+        start = len(diags)
         for section, line in parsed.section_lines:
             section_lines[(display, section)] = line
         budget, dropped = MAX_DIAGNOSTICS - len(parsed.diagnostics), 0  # warnings kept per file
+        stop: Assignment | None = None  # a fatal value: systemd reads no further in this file
+        error = False
         for a in parsed.assignments:
             outcome = settings.apply(state, a, ctx)
             if budget > 0 or outcome.fatal:
@@ -309,40 +320,31 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
             else:
                 dropped += len(outcome.diagnostics)
             if outcome.fatal:
-                if main:
-                    failed = LoadState.ERROR if outcome.error else LoadState.BAD_SETTING
-                    return result(failed, shown, section_lines=section_lines)
-                diags.append(
-                    Diagnostic(
-                        a.location,
-                        "the rest of this drop-in is ignored",
-                        Severity.WARNING,
-                        "UG-DROPIN-STOPPED",
-                    )
-                )
+                stop, error = a, outcome.error
                 break
             if not outcome.ignored:
                 applied.append(a)
         if dropped:
             diags.append(too_many(display, dropped))
-        if parsed.fatal is not None:
+        # What the syntax pass found beyond a fatal value is never seen by systemd.
+        last = None if stop is None else stop.location.line
+        diags[start:start] = [d for d in parsed.diagnostics if last is None or d.location.line <= last]
+        if stop is not None or parsed.fatal is not None:
             if main:
-                return result(LoadState.ERROR, shown, section_lines=section_lines)
-            diags.append(
-                Diagnostic(
-                    parsed.fatal.location,
-                    "the rest of this drop-in is ignored",
-                    Severity.WARNING,
-                    "UG-DROPIN-STOPPED",
-                )
-            )
+                failed = LoadState.BAD_SETTING if stop is not None and not error else LoadState.ERROR
+                return result(failed, shown, section_lines=section_lines)
+            where = stop.location if stop is not None else parsed.fatal.location  # type: ignore[union-attr]
+            message = "the rest of this drop-in is ignored"
+            diags.append(Diagnostic(where, message, Severity.WARNING, DROPIN_STOPPED))
 
     shown = tuple(s for s in shown if s not in unread)
     header = section_lines.get((shown[0], _TYPE_SECTION.get(unit_type, "Unit")), 1)
-    if unit_type == "service":
-        refusal = settings.verify_service(state, Location(shown[0], header))
-    else:
-        refusal = settings.verify_other(unit_type, applied, Location(shown[0], header))
+    where = Location(shown[0], header)
+    refusal = settings.verify_contexts(state, where)  # unit_verify_contexts() runs before the type's own
+    if refusal is None and unit_type == "service":
+        refusal = settings.verify_service(state, where)
+    elif refusal is None:
+        refusal = settings.verify_other(unit_type, applied, where)
     if refusal is not None:
         diags.append(refusal)
         return result(LoadState.BAD_SETTING, shown, section_lines=section_lines)

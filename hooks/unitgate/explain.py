@@ -10,17 +10,30 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from unitgate import escape
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import Job, plan, run_job
 from unitgate.explain_view import FULL, View, fit, rows, terminal_width
 from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
-from unitgate.security.score import CheckRows, format_tenths, rating_for
+from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
+    paths = list(ns.paths)
+    if getattr(ns, "files_from", None):
+        from unitgate.gate.changes import SelectionError, read_list  # only for lists: keeps start-up light
+
+        try:
+            paths += read_list(ns.files_from)
+        except SelectionError as exc:
+            print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+            return 2
+    if not paths:
+        print("unitgate: error: explain needs a PATH or --files-from", file=sys.stderr)
+        return 2
     view = View(
         terminal_width(getattr(ns, "width", None)),
         getattr(ns, "failing", False),
@@ -30,24 +43,28 @@ def run(ns: argparse.Namespace) -> int:
     json_out = ns.format == "json"
     ok = True
     out = sys.stdout.write
-    # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON.
+    # Written unit by unit, as results arrive: thousands of units make tens of megabytes of JSON. The
+    # array is closed on every way out (an error in one unit included), so stdout is always one valid
+    # JSON document; the exit code (2 for an internal error) says whether it is complete.
     out("[" if json_out else "")
-    for index, (text, analysed, diagnostics) in enumerate(
-        map_ordered(render, plan(ns.paths, podman=getattr(ns, "podman", None)))
-    ):
-        out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
-        if diagnostics and not json_out:
-            print(diagnostics, file=sys.stderr)
-        ok &= analysed
-    out("\n]\n" if json_out else "")
+    try:
+        jobs = plan(paths, ns.scoring, podman=getattr(ns, "podman", None))
+        for index, (text, analysed, diagnostics) in enumerate(map_ordered(render, jobs)):
+            out(("," if index else "") + "\n" + text if json_out else ("\n" if index else "") + text)
+            if diagnostics and not json_out:
+                print(diagnostics, file=sys.stderr)
+            ok &= analysed
+    finally:
+        out("\n]\n" if json_out else "")
     return 0 if ok else 1
 
 
 def _render_one(fmt: str, utf8: bool, view: View, job: Job) -> tuple[str, bool, str]:
     """One unit, analysed and rendered (in a worker process for large runs): text, analysed?, stderr."""
     r = run_job(job)
-    text = unit_json_text(r) if fmt == "json" else render_unit_text(r, utf8, view)
-    return text, r.state in _ANALYSED, "\n".join(str(d) for d in r.diagnostics)
+    text = escape.json_text(unit_json_text(r)) if fmt == "json" else render_unit_text(r, utf8, view)
+    shown = (escape.path(escape.bounded(str(d), escape.MESSAGE_LIMIT)) for d in r.diagnostics)
+    return text, r.state in _ANALYSED, "\n".join(shown)
 
 
 def _stdout_is_utf8() -> bool:
@@ -60,14 +77,7 @@ def _tenths(value: int | None) -> float | None:
 
 def check_json(c: CheckResult) -> dict[str, Any]:
     return {
-        "name": c.name,
-        "json_field": c.json_field,
-        "set": c.set,
-        "description": c.description,
-        "weight": c.weight,
-        "range": c.range,
-        "badness": c.badness,
-        "exposure": _tenths(c.exposure),
+        **check_head(c),
         "source": None if c.source is None else str(c.source),
         "directives": list(c.directives),
     }
@@ -126,7 +136,13 @@ def json_array(units: Sequence[str]) -> str:
 def _row_text(c: CheckResult, utf8: bool) -> list[str]:
     mark = "" if c.set is None else (("✓" if c.set else "✗") if utf8 else ("+" if c.set else "-"))
     exposure = "" if c.exposure is None else format_tenths(c.exposure)
-    return [mark, c.name, c.description or "", exposure, str(c.source) if c.source else "(default)"]
+    return [
+        mark,
+        c.name,
+        c.description or "",
+        exposure,
+        escape.text(str(c.source)) if c.source else "(default)",
+    ]
 
 
 def render_table(rows: list[list[str]], header: list[str]) -> str:
@@ -140,7 +156,9 @@ def render_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
-    title = r.unit if r.model == "systemd-252" else f"{r.unit} (container, scoring model {r.model})"
+    unit = escape.path(r.unit)  # a name from the repository; the first thing on its line
+    systemd_model = r.model.startswith("systemd-")
+    title = unit if systemd_model else f"{unit} (container, scoring model {r.model})"
     if r.state is not LoadState.LOADED or r.exposure is None:
         reason = {
             LoadState.MASKED: "is masked (empty file or symlink to /dev/null): not scored",
@@ -157,16 +175,19 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
     rating = rating_for(r.exposure)
     arrow = "→" if utf8 else "->"
     glyph = rating.glyph if utf8 else rating.ascii_glyph
-    sources = "".join(f"  {s}\n" for s in r.sources)
+    sources = "".join(f"  {escape.path(s)}\n" for s in r.sources)
     level = f"{format_tenths(r.exposure)} {r.rating} {glyph}"
-    text = f"{body}\n\n{arrow} Overall exposure level for {r.unit}: {level}\n"
-    if r.model != "systemd-252":
+    text = f"{body}\n\n{arrow} Overall exposure level for {unit}: {level}\n"
+    if not systemd_model:
         text = f"{title}\n{text}"
     text += f"  merged from:\n{sources}"
+    if systemd_model:
+        text += f"  scoring model: {r.model}\n"
     w = r.wrapper
     if w is not None and w.exposure is not None:
         text += (
-            f"  the generated wrapper service {w.unit} scores {format_tenths(w.exposure)} {w.rating} "
+            f"  the generated wrapper service {escape.text(w.unit)} scores {format_tenths(w.exposure)} "
+            f"{w.rating} "
             "with systemd's model (this constrains podman, not the container)\n"
         )
     return text

@@ -131,6 +131,17 @@ RULES: tuple[Rule, ...] = (
         man="podman-systemd.unit",
     ),
     Rule(
+        "UG308",
+        "file-not-read",
+        Level.ERROR,
+        "unitgate did not read this file (missing, unreadable, not a regular file, outside the "
+        "repository, or not a unit file name); the units it belongs to were checked without it.",
+        "Make the file a regular file inside the repository (a symlink may point to another file in "
+        "the repository, or to /dev/null to mask), or remove it. systemd skips a drop-in it cannot read, "
+        "so hardening in such a file does not protect anything.",
+        man="systemd.unit",
+    ),
+    Rule(
         "UG401",
         "suppression-without-reason",
         Level.ERROR,
@@ -171,6 +182,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "UG903",
+        "too-many-findings",
+        Level.WARNING,
+        "A file has more findings than unitgate shows for one file; the rest are counted in this finding.",
+        "Fix the findings shown and run again; a file with this many problems is usually not a unit file "
+        "or is badly broken.",
+    ),
+    Rule(
+        "UG904",
         "container-mode-declared",
         Level.NOTE,
         "The policy declared how a podman quadlet runs (rootless or rootful), so it was read that way "
@@ -315,6 +334,8 @@ class RunInfo:
     files: tuple[str, ...] = ()  # the paths given
     color: bool = False  # text: ANSI colours (decided by the caller: TTY, NO_COLOR, FORCE_COLOR)
     suppressed: int = 0  # findings silenced by a suppression
+    checked_files: int = 0  # distinct files read: the paths given and every file merged into a unit
+    errors: int = 0  # things that could not be checked at all (told on stderr; exit 2)
     baselined: int = 0  # findings the baseline (.unitgate-baseline.json) records and that are still there
     baseline_note: str = ""  # what to tell the user about the baseline, if one was used
 

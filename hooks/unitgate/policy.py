@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-from unitgate.policy_check import check_semantics, validate_schema
+from unitgate import escape, fsread
+from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
     CHECK_ALIASES,
@@ -252,18 +254,23 @@ def builtin_names() -> list[str]:
 
 
 def load_builtin(name: str, *, referrer: str = "", _seen: tuple[str, ...] = ()) -> Policy:
-    """A built-in policy by its pinned name ("strict@1"). Built-ins are validated by the test suite."""
+    """A built-in policy by its pinned name ("strict@1"). Built-ins are validated by the test suite.
+
+    `name` comes from a policy in the repository: it is only ever looked up among the names this
+    package ships (never joined to a path), whatever the schema or its validation cache said."""
     where = referrer or f"built-in {name}"
-    if "@" not in name:
+    if not isinstance(name, str) or "@" not in name:
         raise PolicyError(where, f"{name!r} must pin a version, e.g. {name}@1", key="extends")
     if name in _seen:
         raise PolicyError(where, f"extends cycle: {' -> '.join((*_seen, name))}", key="extends")
-    resource = resources.files("unitgate.policies").joinpath(f"{name}.toml")
-    if not resource.is_file():
-        known = ", ".join(builtin_names())
+    known = builtin_names()
+    if name not in known:
         raise PolicyError(
-            where, f"unknown built-in policy {name!r} (this unitgate ships: {known})", key="extends"
+            where,
+            f"unknown built-in policy {escape.quote(repr(name))} (this unitgate ships: {', '.join(known)})",
+            key="extends",
         )
+    resource = resources.files("unitgate.policies").joinpath(f"{name}.toml")
     data = _parse_toml(resource.read_bytes(), f"built-in {name}")
     return from_data(data, f"built-in {name}", trusted=True, _seen=(*_seen, name))
 
@@ -271,10 +278,9 @@ def load_builtin(name: str, *, referrer: str = "", _seen: tuple[str, ...] = ()) 
 def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Policy:
     """A policy file given with --policy or found by discovery: .unitgate.toml or pyproject.toml."""
     shown = display or os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PolicyError(shown, f"cannot read policy file: {exc.strerror or exc}") from None
+    raw = read_policy_bytes(path, shown)
+    if Path(path).name == "pyproject.toml" and not mentions_policy_table(raw):
+        raise PolicyError(shown, "has no [tool.unitgate] table")
     data = _parse_toml(raw, shown)
     if Path(path).name == "pyproject.toml":
         table = data.get("tool", {}).get("unitgate") if isinstance(data.get("tool"), dict) else None
@@ -304,14 +310,63 @@ def default_policy() -> Policy:
     )
 
 
-def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
+POLICY_MAX_BYTES = 256 * 1024  # a policy is a few kilobytes; anything near this is not one
+KEY_PARTS_MAX = 16  # dotted key parts ("a.b.c"); tomllib's cost grows with the square of the count
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+# Anchored after a non-key character, so each run of key characters is tried once: linear time.
+_LONG_KEY = re.compile(rf"(?<![A-Za-z0-9_\-\"']){_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{KEY_PARTS_MAX}}}")
+_TOOL, _UNITGATE = r"""(?:tool|"tool"|'tool')""", r"""(?:unitgate|"unitgate"|'unitgate')"""
+_POLICY_TABLE = re.compile(rf"^[ \t]*\[\[?[ \t]*{_TOOL}[ \t]*\.[ \t]*{_UNITGATE}[ \t]*[].]".encode(), re.M)
+
+
+def mentions_policy_table(raw: bytes) -> bool:
+    """Whether a pyproject.toml has a `[tool.unitgate...]` table header: only then is it parsed."""
+    return _POLICY_TABLE.search(raw) is not None
+
+
+def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
+    """A policy file's bytes, through the engine's confined reader (fsread): a regular file inside the
+    repository holding it (a symlink out is refused, naming its target), never a FIFO or device, at
+    most POLICY_MAX_BYTES."""
+    given = os.fspath(path)
+    if not os.path.lexists(given):
+        raise PolicyError(shown, "cannot read policy file: No such file or directory")
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-        return data
+        return fsread.read_confined(given, fsread.boundary_for(given), POLICY_MAX_BYTES)
+    except fsread.Refused as exc:
+        refusal = exc.refusal
+        if refusal.code == fsread.TOO_LARGE:
+            message = f"larger than {POLICY_MAX_BYTES // 1024} KiB; a policy is a few kilobytes"
+        elif refusal.code == fsread.UNREADABLE:
+            message = f"cannot read policy file: {refusal.message.removeprefix('cannot read: ')}"
+        else:
+            message = refusal.message
+        raise PolicyError(shown, escape.quote(message, escape.MESSAGE_LIMIT)) from None
+
+
+def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
+    """TOML, refusing before parsing what would make the parser slow (a long dotted key costs time
+    and memory with the square of its parts), and after parsing any value a policy cannot hold."""
+    if len(raw) > POLICY_MAX_BYTES:
+        raise PolicyError(shown, f"larger than {POLICY_MAX_BYTES // 1024} KiB; a policy is a few kilobytes")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(shown, f"not UTF-8 (byte {exc.start})") from None
+    long_key = _LONG_KEY.search(text)
+    if long_key is not None:
+        line = text.count("\n", 0, long_key.start()) + 1
+        raise PolicyError(shown, f"line {line}: a dotted key or value with more than {KEY_PARTS_MAX} parts")
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(shown, f"invalid TOML: {exc}") from None
+        raise PolicyError(shown, f"invalid TOML: {escape.quote(str(exc))}") from None
+    except RecursionError:
+        raise PolicyError(shown, "arrays or inline tables nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise PolicyError(shown, f"invalid value: {escape.quote(str(exc))}") from None
+    check_values(data, shown)
+    return data
 
 
 def from_data(
@@ -341,8 +396,12 @@ def from_data(
             f"unknown policy-version {version} (this unitgate reads version {POLICY_VERSION}; {hint})",
             key("policy-version"),
         )
+    # The JSON Schema (precise messages and patterns) may be skipped when its cache says this content
+    # passed before; the structure (every key's type and range) is checked on every load, so a cache
+    # marker can only save time, never let through what the schema refuses to load.
     if not trusted:
         validate_schema(data, origin, prefix)
+    check_structure(data, origin, prefix)
     check_semantics(data, origin, prefix)
 
     own = Policy(
@@ -455,20 +514,15 @@ class Finder:
 
 def _policy_in(directory: Path) -> Path | None:
     candidate = directory / POLICY_FILE
-    if candidate.is_file():
-        return candidate
+    if os.path.lexists(candidate):
+        return candidate  # whatever it is: load_file refuses a FIFO, device or directory out loud
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
+        # Only a pyproject.toml with a [tool.unitgate] table header is a policy; any other is never
+        # parsed (it is not ours to read, and parsing costs what its author wants it to cost).
         try:
-            raw = pyproject.read_bytes()
-        except OSError:
-            return pyproject  # unreadable: load_file reports it (exit 2) rather than skipping it silently
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            # A broken pyproject.toml may still hold our table: let load_file report it properly.
-            return pyproject if b"[tool.unitgate" in raw else None
-        tool = data.get("tool")
-        if isinstance(tool, dict) and "unitgate" in tool:
-            return pyproject
+            raw = read_policy_bytes(pyproject, str(pyproject))
+        except PolicyError:
+            return pyproject  # unreadable or too large: load_file reports it rather than skip it silently
+        return pyproject if mentions_policy_table(raw) else None
     return None

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from unitgate import __version__, escape, fsread
 from unitgate.policy_terms import (
     CAPABILITIES,
     CAPABILITY_DIRECTIVES,
@@ -140,9 +141,124 @@ def _value_problem(key: str, value: Value, table: str) -> str | None:
     return None
 
 
+NESTING_MAX = 8  # tables and arrays inside each other; a valid policy needs 6
+INTEGER_MAX = 2**31  # no policy integer comes near it
+
+
+def check_values(data: Mapping[str, Any], origin: str) -> None:
+    """Every parsed value is one a policy can hold: finite numbers, bounded integers, no dates or
+    times, bounded nesting. Walks iteratively and names the first offending key."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while stack:
+        where, value = stack.pop()
+        problem = None
+        if len(where) > NESTING_MAX:
+            problem = f"nested more than {NESTING_MAX} levels deep"
+        elif isinstance(value, (bool, str)):
+            continue
+        elif isinstance(value, int):
+            if abs(value) > INTEGER_MAX:
+                problem = "integer out of range"
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                problem = f"{value} is not a number a policy can hold"
+        elif isinstance(value, Mapping):
+            stack += [((*where, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*where, i), v) for i, v in enumerate(value)]
+        else:
+            problem = f"a {type(value).__name__} (TOML date or time) is not a policy value"
+        if problem:
+            shown = escape.quote(key_path("", *where), 120)
+            raise PolicyError(origin, problem, shown)
+
+
+_STRINGS = "a list of strings"
+_DIRECTIVES = "a table of directive = true/false, a string or a list of strings"
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_directives(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(v, (bool, str)) or (_is_strings(v) and v) for v in value.values()
+    )
+
+
+def _is_exposure(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 10
+
+
+# key -> (what it must be, the test). One row per key a scope may hold; the JSON Schema says the same
+# with better messages, but is skipped for content its cache has seen: these rows never are.
+_SCOPE_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "max-exposure": ("a number from 0 to 10", _is_exposure),
+    "require": (_DIRECTIVES, _is_directives),
+    "forbid": (_DIRECTIVES, _is_directives),
+    "ignore": (_STRINGS, _is_strings),
+    "exclude-checks": (_STRINGS, _is_strings),
+}
+_TOP_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    **_SCOPE_KEYS,
+    "policy-version": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "extends": ("a string", lambda v: isinstance(v, str)),
+    "scoring": ("a string", lambda v: isinstance(v, str)),
+    "container": ("a table", lambda v: isinstance(v, Mapping)),
+    "override": (
+        "an array of tables",
+        lambda v: isinstance(v, list) and all(isinstance(o, Mapping) for o in v),
+    ),
+}
+_OVERRIDE_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    **_SCOPE_KEYS,
+    "units": ("a non-empty list of strings", lambda v: _is_strings(v) and bool(v)),
+    "reason": ("a string", lambda v: isinstance(v, str)),
+    "container": ("a table", lambda v: isinstance(v, Mapping)),
+}
+_CONTAINER_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    **_SCOPE_KEYS,
+    "scoring": ("a string", lambda v: isinstance(v, str)),
+    "podman": ("a string", lambda v: isinstance(v, str)),
+    "rootless": ("true, false or a list of path patterns", lambda v: isinstance(v, bool) or _is_strings(v)),
+}
+
+
+def check_structure(data: Mapping[str, Any], origin: str, prefix: str) -> None:
+    """Every key known and of the type the loader relies on, in every scope. Always run: this is what
+    makes a policy safe to load, whatever the schema cache holds."""
+    scopes: list[
+        tuple[tuple[str | int, ...], Mapping[str, Any], dict[str, tuple[str, Callable[[Any], bool]]]]
+    ]
+    scopes = [((), data, _TOP_KEYS)]
+    for i, override in enumerate(data.get("override", ()) if isinstance(data.get("override"), list) else ()):
+        if isinstance(override, Mapping):
+            scopes.append((("override", i), override, _OVERRIDE_KEYS))
+    for where, scope, _ in list(scopes):
+        container = scope.get("container")
+        if isinstance(container, Mapping):
+            scopes.append(((*where, "container"), container, _CONTAINER_KEYS))
+    for where, scope, rows in scopes:
+        for key, value in scope.items():
+            row = rows.get(key)
+            if row is None:
+                raise PolicyError(origin, f"unknown key {escape.quote(repr(key))}", key_path(prefix, *where))
+            if not row[1](value):
+                raise PolicyError(origin, f"must be {row[0]}", key_path(prefix, *where, escape.quote(key)))
+        if rows is _OVERRIDE_KEYS:
+            for required in ("units", "reason"):
+                if required not in scope:
+                    raise PolicyError(origin, f"{required} is required", key_path(prefix, *where))
+
+
 def validate_schema(data: Mapping[str, Any], origin: str, prefix: str) -> None:
     schema_text = resources.files("unitgate.policies.schema").joinpath(SCHEMA_FILE).read_bytes()
-    digest = hashlib.sha256(schema_text + b"\0" + json.dumps(data, sort_keys=True, default=str).encode())
+    # The marker is keyed on this unitgate's version, the schema and the content: it can only say
+    # "this exact content passed this exact schema before", which skips work and accepts nothing new
+    # (check_structure and load_builtin run whatever it says).
+    canonical = json.dumps(data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(__version__.encode() + b"\0" + schema_text + b"\0" + canonical)
     cache = cache_dir()
     marker = cache / "policy-valid" / digest.hexdigest() if cache else None
     if marker is not None and marker.exists():
@@ -199,7 +315,9 @@ def _schema_message(error: Any) -> str:
         return f"{error.instance!r} is not true/false, a string, or a non-empty list of distinct strings"
     if error.validator == "pattern" and list(error.absolute_path) == ["extends"]:
         name = str(error.instance).partition("@")[0]
-        return f"{error.instance!r} must name a built-in policy pinned by version, e.g. {name}@1"
+        example = f"{name}@1" if name.replace("-", "").isalnum() and name[:1].isalpha() else "baseline@1"
+        shown = escape.quote(repr(error.instance))
+        return f"{shown} must name a built-in policy pinned by version, e.g. {example}"
     if error.validator == "pattern" and error.schema.get("pattern") == "\\S":
         return "must not be empty"
     if "propertyNames" in error.schema_path and "container" in list(error.absolute_path):
@@ -240,9 +358,25 @@ _CONTAINER_TABLE_KEYS = frozenset(
 
 
 def cache_dir() -> Path | None:
-    """Where validated-policy markers live; UNITGATE_CACHE_DIR="" turns the cache off."""
+    """Where validated-policy markers live: UNITGATE_CACHE_DIR, else $XDG_CACHE_HOME/unitgate (or
+    ~/.cache/unitgate); UNITGATE_CACHE_DIR="" turns the cache off. A cache directory that resolves
+    inside the repository being checked (the one holding the working directory) is not used: the
+    repository's content must not be able to plant markers."""
     configured = os.environ.get("UNITGATE_CACHE_DIR")
     if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "unitgate"
+        if not configured:
+            return None
+        chosen = Path(configured)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        chosen = Path(base) / "unitgate"
+    return None if _inside_repository(chosen) else chosen
+
+
+def _inside_repository(path: Path) -> bool:
+    """Whether `path` resolves inside the repository holding the working directory (else inside the
+    working directory itself, the root being checked)."""
+    here = os.getcwd()
+    root = Path(os.path.realpath(fsread.repository_root(here) or here))
+    resolved = Path(os.path.realpath(path))
+    return resolved == root or root in resolved.parents

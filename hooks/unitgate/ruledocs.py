@@ -175,6 +175,19 @@ DOCS: dict[str, Doc] = {
         ),
         3.0,
     ),
+    "UG308": Doc(
+        "A file unitgate did not read is a file nobody checked: hardening in a dangling drop-in symlink "
+        "never applies (systemd skips it; the finding is then a warning), and a symlink out of the "
+        "repository would make the gate read the machine it runs on. The finding names the file (and a "
+        "symlink's target), never its content; every other file is still checked.",
+        _example(
+            "web.service",
+            "[Service]\nExecStart=/usr/bin/web\n",
+            "web.service.d/10-hardening.conf:1:1: UG308 web.service: web.service.d/10-hardening.conf is a "
+            "symlink to ../../shared/hardening.conf, outside the repository: not read",
+        ),
+        5.0,
+    ),
     "UG401": Doc(
         "A suppression hides a finding from every later reader; the reason is what tells them it was "
         "a decision and not an accident.",
@@ -233,6 +246,18 @@ DOCS: dict[str, Doc] = {
         0.1,
     ),
     "UG903": Doc(
+        "One file with thousands of findings (a file that is not a unit, or a generated one) must not "
+        "flood the log, the SARIF upload or memory: unitgate shows the first 99 and counts the rest here, "
+        "by rule, at the most severe level among them, so the exit code is the same.",
+        _example(
+            "junk.service",
+            "[Service]\nExecStart=/usr/bin/junk\nJunk0=1\n# ... 150 unknown keys\n",
+            "junk.service:102:1: UG903 51 more findings in this file are not shown (51 UG304); unitgate "
+            "shows 99 per file",
+        ),
+        1.0,
+    ),
+    "UG904": Doc(
         "Whether a container is rootless changes its score (a rootless container's root is an "
         "unprivileged host user), and a repository layout rarely says it. When the policy's declaration, "
         "not the file's location, decided it, the note names the declaration, so a reader sees why the "
@@ -240,7 +265,7 @@ DOCS: dict[str, Doc] = {
         _example(
             "home/bob/quadlets/app.container",
             "",
-            "home/bob/quadlets/app.container:1:1: UG903 app.container: read as a rootless quadlet of podman "
+            "home/bob/quadlets/app.container:1:1: UG904 app.container: read as a rootless quadlet of podman "
             "5.4.2: its path matches the policy's rootless pattern 'home/*/quadlets/**'",
         ),
         0.1,
@@ -259,6 +284,8 @@ def page_url(rule_id: str) -> str:
 
 
 def _suppress(rule: Rule) -> str:
+    if rule.id == "UG903":
+        return "It only counts other findings: fix or suppress those, and it goes away."
     if rule.id in ("UG401", "UG403"):
         return (
             "A suppression cannot excuse itself: fix the comment. Policy-wide, "

@@ -402,16 +402,12 @@ class Directive:
 
 BOOL_KEYS = (
     "NoNewPrivileges",
-    "PrivateTmp",
     "PrivateDevices",
     "PrivateNetwork",
-    "PrivateUsers",
-    "ProtectControlGroups",
     "ProtectKernelModules",
     "ProtectKernelTunables",
     "ProtectKernelLogs",
     "ProtectClock",
-    "ProtectHostname",
     "LockPersonality",
     "MemoryDenyWriteExecute",
     "RestrictRealtime",
@@ -419,8 +415,57 @@ BOOL_KEYS = (
     "RemoveIPC",
 )
 
+
+def mode(*words: str) -> Gen:
+    """A boolean most of the time, else one of the mode words later releases added (or a bad one)."""
+
+    def gen(rng: random.Random) -> str:
+        return boolean(rng) if rng.random() < 0.55 else _case_noise(rng, rng.choice(words))
+
+    return gen
+
+
+# Values added after 252 (and near misses): each release accepts a different subset.
+MODE_KEYS = (
+    ("PrivateTmp", ("connected", "disconnected", "bogus")),
+    ("PrivateUsers", ("self", "identity", "full", "managed", "bogus")),
+    ("ProtectControlGroups", ("private", "strict", "bogus")),
+    (
+        "ProtectHostname",
+        ("private", "private:foo", "private:%N", "yes:foo", "no:foo", "private:-bad", "private:", "priv"),
+    ),
+)
+WORKING_DIRECTORIES = ("~", "-~", "/proc/self", "/sys", "/dev/shm", "-/proc/x", "/srv", "/devices", "", "-")
+
+
 DIRECTIVES: tuple[Directive, ...] = (
     *(Directive(2.0, k, boolean) for k in BOOL_KEYS),
+    *(Directive(2.0, k, mode(*words)) for k, words in MODE_KEYS),
+    Directive(1.2, "WorkingDirectory", one_of(*WORKING_DIRECTORIES)),
+    Directive(0.6, "PrivatePIDs", boolean),
+    Directive(0.5, "PAMName", one_of("login", "", "other")),
+    Directive(0.7, "KillMode", one_of("control-group", "mixed", "process", "none", "")),
+    Directive(0.8, "ReadWritePaths", one_of("/var/lib/foo", "", "-/srv/x")),
+    Directive(0.4, "SetCredentialEncrypted", one_of("foo:Zm9v", "")),
+    Directive(0.3, "RootMStack", one_of("/srv/stack", "", "relative")),
+    Directive(0.3, "StateDirectory", one_of("foo", "", "foo bar")),
+    Directive(0.3, "MountAPIVFS", one_of("yes", "no", "")),
+    Directive(0.2, "BindLogSockets", one_of("yes", "no", "")),
+    Directive(0.2, "LogNamespace", one_of("foo", "")),
+    # Not scored, but systemd warns about bad values: the warnings are compared too.
+    Directive(
+        0.4, "Documentation", one_of("man:foo(8)", "https://example.org", "foo", "http://", ""), "Unit"
+    ),
+    Directive(0.4, "Environment", one_of("A=1", "A=1 B", "1A=x", '"A=b c"', "=x", "", "A=%i")),
+    Directive(0.3, "EnvironmentFile", one_of("/etc/default/foo", "-/etc/x", "relative", "-rel", "")),
+    Directive(0.3, "ConditionPathExists", one_of("/etc/foo", "!/run/x", "|rel", "", "/a/../b"), "Unit"),
+    Directive(0.3, "LimitNOFILE", one_of("1024", "1024:4096", "infinity", "lots", "1K", "")),
+    Directive(0.2, "LimitCPU", one_of("10", "5min", "infinity:10s", "x")),
+    Directive(0.3, "TimeoutStopSec", one_of("5", "5s", "1min 30s", "infinity", "fast", "", "5x")),
+    Directive(0.3, "CPUQuota", one_of("50%", "0%", "150%", "half", "", "12.5%")),
+    Directive(
+        0.3, "StandardOutput", one_of("journal", "syslog", "syslog+console", "file:/var/log/x", "bogus")
+    ),
     Directive(1.5, "PrivateMounts", lambda r: boolean(r) if r.random() < 0.85 else ""),
     Directive(3.0, "User", user),
     Directive(2.0, "DynamicUser", dynamic_user),
@@ -645,7 +690,7 @@ def _defuse(key: str, value: str, rng: random.Random, template: bool) -> str:
         return "yes"
     if key == "SupplementaryGroups" and value == "bad:grp":
         return "wheel"
-    if key == "RootDirectory" and value == "relative":
+    if key in ("RootDirectory", "RootMStack") and value == "relative":
         return "/srv/root"
     return value
 
@@ -666,6 +711,11 @@ def _refusal(rng: random.Random, base: list[Section]) -> tuple[str, bytes | None
             "Type=dbus",
             "two ExecStart",
             "ExecStart reset",
+            "DynamicUser with WorkingDirectory=~",
+            "WorkingDirectory under /proc",
+            "PrivateUsers=managed with User=",
+            "PAMName= with KillMode=process",
+            "PrivatePIDs= with PAMName=",
         )
     )
     if kind == "no ExecStart":
@@ -682,10 +732,21 @@ def _refusal(rng: random.Random, base: list[Section]) -> tuple[str, bytes | None
         service.assignments.append(("ExecStart", "/bin/false"))
     elif kind == "ExecStart reset":
         service.assignments.append(("ExecStart", ""))
+    elif kind in _COMBINED_REFUSALS:  # refused by some releases only
+        service.assignments += _COMBINED_REFUSALS[kind]
     else:
         key, value = kind.split("=", 1)
         service.assignments.insert(rng.randint(0, len(service.assignments)), (key, value))
     return f"refusal: {kind}", None
+
+
+_COMBINED_REFUSALS = {
+    "DynamicUser with WorkingDirectory=~": [("DynamicUser", "yes"), ("WorkingDirectory", "~")],
+    "WorkingDirectory under /proc": [("WorkingDirectory", "/proc/1"), ("ProtectSystem", "full")],
+    "PrivateUsers=managed with User=": [("PrivateUsers", "managed"), ("User", "daemon")],
+    "PAMName= with KillMode=process": [("PAMName", "login"), ("KillMode", "process")],
+    "PrivatePIDs= with PAMName=": [("PrivatePIDs", "yes"), ("PAMName", "login")],
+}
 
 
 def _dropin_extras(rng: random.Random, sections: list[Section]) -> None:

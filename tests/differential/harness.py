@@ -26,9 +26,59 @@ OVERALL = re.compile(r"Overall exposure level for (\S+): (\d+\.\d) (\w+)")
 NA = 2**64 - 1  # systemd's UINT64_MAX badness: "not applicable"
 
 
-def systemd_analyze() -> str | None:
-    """The analyzer to compare with: $SYSTEMD_ANALYZE, else systemd-analyze from PATH."""
-    return os.environ.get("SYSTEMD_ANALYZE") or shutil.which("systemd-analyze")
+DEFAULT_MODEL = "systemd-252"
+# Each model's reference binary: $UNITGATE_SYSTEMD_255 etc. (tools/get-systemd-analyze.sh builds them);
+# systemd-252 is $SYSTEMD_ANALYZE or the host's systemd-analyze (Debian 12's).
+ANALYZER_ENV = {
+    "systemd-252": "SYSTEMD_ANALYZE",
+    "systemd-255": "UNITGATE_SYSTEMD_255",
+    "systemd-257": "UNITGATE_SYSTEMD_257",
+    "systemd-262": "UNITGATE_SYSTEMD_262",
+}
+
+
+def systemd_analyze(model: str = DEFAULT_MODEL) -> str | None:
+    """The analyzer for a model: its environment variable, else (252 only) systemd-analyze from PATH.
+    None when absent, or when the binary found is another release than the model's."""
+    path = os.environ.get(ANALYZER_ENV[model]) or (
+        shutil.which("systemd-analyze") if model == DEFAULT_MODEL else None
+    )
+    if not path or not os.access(path, os.X_OK):
+        return None
+    return path if analyzer_release(path) == int(model.split("-")[1]) else None
+
+
+def analyzer_release(path: str) -> int | None:
+    out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+    m = re.match(r"systemd (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def merge_usr(root: Path) -> None:
+    """systemd 255+ no longer reads /lib: lay the case out as a merged-/usr system does (lib/ seen as
+    usr/lib/; the file already in lib/ wins a name clash, like the corpus oracle's view)."""
+    lib = root / "lib"
+    if not lib.is_dir():
+        return
+    for src in sorted(lib.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        dst = root / "usr" / src.relative_to(root)
+        if src.is_dir() and not src.is_symlink():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.exists() or dst.is_symlink():
+            dst.unlink()
+        if src.is_symlink():
+            target = os.readlink(src)
+            dst.symlink_to("/usr" + target if target.startswith("/lib/") else target)
+            src.unlink()
+        else:
+            src.rename(dst)
+    shutil.rmtree(lib)
+    for p in root.rglob("*"):  # absolute /lib/... link targets elsewhere point into usr/ too
+        if p.is_symlink() and os.readlink(p).startswith("/lib/"):
+            target = os.readlink(p)
+            p.unlink()
+            p.symlink_to("/usr" + target)
 
 
 @dataclass
@@ -60,6 +110,7 @@ class Outcome:
     systemd: SystemdVerdict
     unitgate: UnitgateVerdict
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)  # file:line warned about by one side only
 
     @property
     def agree(self) -> bool:
@@ -121,13 +172,13 @@ def run_systemd(root: Path, unit: str, analyzer: str) -> SystemdVerdict:
     return verdict
 
 
-def run_unitgate(root: Path, case: Case) -> UnitgateVerdict:
+def run_unitgate(root: Path, case: Case, model: str = DEFAULT_MODEL) -> UnitgateVerdict:
     from unitgate.analysis import LoadState
     from unitgate.engine import analyze_paths
     from unitgate.security.score import format_tenths
 
     try:
-        results = analyze_paths([str(root / case.unit_file)])
+        results = analyze_paths([str(root / unit_file(case, model))], model)
     except Exception:
         return UnitgateVerdict(False, "crash", crash=traceback.format_exc())
     if len(results) != 1:
@@ -195,15 +246,26 @@ def _order_diff(sd: list[str], ug: list[str]) -> str:
     )
 
 
-def run_cases(cases: Iterable[Case], workdir: Path, jobs: int | None = None) -> Iterator[Outcome]:
+def merged(model: str) -> bool:
+    return int(model.split("-")[1]) >= 255
+
+
+def unit_file(case: Case, model: str) -> str:
+    rel = case.unit_file
+    return "usr/" + rel if merged(model) and rel.startswith("lib/") else rel
+
+
+def run_cases(
+    cases: Iterable[Case], workdir: Path, jobs: int | None = None, model: str = DEFAULT_MODEL
+) -> Iterator[Outcome]:
     """Write each case under `workdir`, ask both tools, yield outcomes in case order.
 
     systemd-analyze runs in a thread pool while unitgate runs in this thread. Each case gets its own
     directory, never reused: unitgate caches directory listings by path.
     """
-    analyzer = systemd_analyze()
+    analyzer = systemd_analyze(model)
     if analyzer is None:
-        raise RuntimeError("systemd-analyze is not installed")
+        raise RuntimeError(f"no systemd-analyze for {model} (set ${ANALYZER_ENV[model]})")
     jobs = jobs or max(2, (os.cpu_count() or 2) * 2)
     with ThreadPoolExecutor(jobs) as pool:
         pending = []
@@ -211,14 +273,32 @@ def run_cases(cases: Iterable[Case], workdir: Path, jobs: int | None = None) -> 
             root = workdir / f"s{case.seed}-c{case.index}"
             root.mkdir(parents=True)
             case.write(root)
+            if merged(model):
+                merge_usr(root)
             pending.append((case, root, pool.submit(run_systemd, root, case.unit_name, analyzer)))
             if len(pending) >= 4 * jobs:
-                yield _finish(*pending.pop(0))
+                yield _finish(*pending.pop(0), model)
         for item in pending:
-            yield _finish(*item)
+            yield _finish(*item, model)
 
 
-def _finish(case: Case, root: Path, future: Any) -> Outcome:
-    ug = run_unitgate(root, case)
+def _finish(case: Case, root: Path, future: Any, model: str) -> Outcome:
+    ug = run_unitgate(root, case, model)
     sd = future.result()
-    return Outcome(case, sd, ug, compare(sd, ug))
+    return Outcome(case, sd, ug, compare(sd, ug), compare_warnings(sd, ug))
+
+
+_AT_LINE = re.compile(r"^(\S+?):(\d+): (?:(?:warning|error|info|notice): )?(.*)$")
+
+
+def compare_warnings(sd: SystemdVerdict, ug: UnitgateVerdict) -> list[str]:
+    """The file:line places only one side complains about (systemd's stderr against unitgate's
+    diagnostics), each with what the side that complains says."""
+    theirs = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, sd.stderr.splitlines()) if m}
+    own = "the rest of this drop-in is ignored"  # unitgate's own note, beside the line that stopped it
+    ours = {f"{m[1]}:{m[2]}": m[3] for m in map(_AT_LINE.match, ug.diagnostics) if m and m[3] != own}
+    if "Refusing." in sd.stderr:  # a combination refusal: systemd names the unit, unitgate a line
+        ours = {k: v for k, v in ours.items() if not v.endswith("systemd refuses to load the unit")}
+    only_sd = [f"systemd only: {k}: {v}" for k, v in theirs.items() if k not in ours]
+    only_ug = [f"unitgate only: {k}: {v}" for k, v in ours.items() if k not in theirs]
+    return only_sd + only_ug

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -43,3 +44,19 @@ def test_cases_cover_the_interesting_shapes(tmp_path: Path) -> None:
     assert seen["refusal"] < 40  # about 5%
     generate(3, 0).write(tmp_path)
     assert any(tmp_path.rglob("*.service"))
+
+
+def test_merged_usr_layout_for_newer_releases(tmp_path: Path) -> None:
+    """255+ read lib/ through usr/lib/: the harness lays cases out that way (lib/'s copy wins)."""
+    from .harness import merge_usr
+
+    (tmp_path / "lib/systemd/system").mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/system").mkdir(parents=True)
+    (tmp_path / "etc/systemd/system").mkdir(parents=True)
+    (tmp_path / "lib/systemd/system/a.service").write_text("lib")
+    (tmp_path / "usr/lib/systemd/system/a.service").write_text("usr")
+    (tmp_path / "etc/systemd/system/b.service").symlink_to("/lib/systemd/system/a.service")
+    merge_usr(tmp_path)
+    assert not (tmp_path / "lib").exists()
+    assert (tmp_path / "usr/lib/systemd/system/a.service").read_text() == "lib"
+    assert os.readlink(tmp_path / "etc/systemd/system/b.service") == "/usr/lib/systemd/system/a.service"

@@ -163,3 +163,48 @@ def test_symlinks_checked_out_as_plain_files(tmp_path: Path, capsys: pytest.Capt
         ("gone.service", "masked"),
     ]
     assert [Path(s).name for s in results[0]["sources"]] == ["real.service", "10-x.conf"]
+
+
+def test_scoring_picks_the_release_and_says_which(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unit = write(tmp_path / "min.service", MINIMAL)
+    scores = {}
+    for model in ("systemd-252", "systemd-255", "systemd-257", "systemd-262"):
+        code = main(["explain", "--format", "json", "--scoring", model, str(unit)])
+        [result] = json.loads(capsys.readouterr().out)
+        assert (code, result["model"]) == (0, model)
+        scores[model] = result["exposure"]
+    # 254 made PrivateMounts= a tristate whose unset value counts as private offline.
+    assert scores == {"systemd-252": 9.6, "systemd-255": 9.4, "systemd-257": 9.4, "systemd-262": 9.4}
+    main(["explain", str(unit)])
+    assert "scoring model: systemd-252" in capsys.readouterr().out
+
+
+def test_unknown_model_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unit = write(tmp_path / "min.service", MINIMAL)
+    assert main(["explain", "--scoring", "systemd-999", str(unit)]) == 2
+    assert "systemd-257" in capsys.readouterr().err  # the models there are
+
+
+def test_value_of_a_later_release_is_a_lost_protection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit = write(tmp_path / "t.service", MINIMAL + "PrivateTmp=disconnected\n")
+    _, [old] = explain_json(capsys, unit)
+    [diag] = old["diagnostics"]
+    assert diag["code"] == "UG-VALUE-NEWER-RELEASE"
+    assert diag["message"] == (
+        "PrivateTmp=disconnected: systemd 252 ignores this value (added in 257); "
+        "the protection is off on this release"
+    )
+    assert next(c for c in old["checks"] if c["name"] == "PrivateTmp=")["badness"] == 1
+    main(["explain", "--format", "json", "--scoring", "systemd-257", str(unit)])
+    [new] = json.loads(capsys.readouterr().out)
+    assert new["diagnostics"] == []
+    assert next(c for c in new["checks"] if c["name"] == "PrivateTmp=")["badness"] == 0
+
+
+def test_templates_are_test_instance_since_257(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unit = write(tmp_path / "getty@.service", MINIMAL)
+    main(["explain", "--format", "json", "--scoring", "systemd-257", str(unit)])
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["unit"] == "getty@test_instance.service"

@@ -42,7 +42,7 @@ def test_hardened_unit_passes(repo: Path, run_cli: Callable[..., Run]) -> None:
     write_tree(repo, {".unitgate.toml": POLICY, "app.service": HARDENED})
     run = run_cli("check", "app.service", cwd=repo)
     assert (run.code, run.err) == (0, "")
-    assert run.out == "All checks passed: 1 unit; policy: .unitgate.toml.\n"
+    assert run.out == "All checks passed: 1 unit from 1 file; policy: .unitgate.toml.\n"
 
 
 def test_missing_directive_points_at_service_header_of_unit(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -53,7 +53,7 @@ def test_missing_directive_points_at_service_header_of_unit(repo: Path, run_cli:
         "app.service:4:1: UG101 app.service: NoNewPrivileges= is not set, and the policy requires it: "
         "write NoNewPrivileges=yes in [Service]"
     ]
-    assert run.out.splitlines()[-1] == "Found 1 error in 1 unit; policy: .unitgate.toml."
+    assert run.out.splitlines()[-1] == "Found 1 error in 1 unit from 1 file; policy: .unitgate.toml."
 
 
 def test_missing_directive_points_at_changed_dropin(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -148,7 +148,9 @@ def test_masked_unit_is_reported_not_scored(
     assert lines(run) == [
         "app.service:1:1: UG302 app.service is masked (empty file or symlink to /dev/null): not scored"
     ]
-    assert run.out.splitlines()[-1] == "All checks passed: 1 unit (1 note); policy: .unitgate.toml."
+    assert (
+        run.out.splitlines()[-1] == "All checks passed: 1 unit from 1 file (1 note); policy: .unitgate.toml."
+    )
 
 
 def test_dropin_without_base_unit_is_a_note(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -303,7 +305,10 @@ def test_suppression_with_reason_silences_finding(repo: Path, run_cli: Callable[
     )
     write_tree(repo, {".unitgate.toml": POLICY, "app.service": unit})
     run = run_cli("check", "app.service", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit, 1 suppressed; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (
+        0,
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n",
+    )
 
 
 def test_suppression_without_reason_is_a_finding(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -397,13 +402,13 @@ def test_policy_errors_exit_2(repo: Path, run_cli: Callable[..., Run], policy: s
     assert run.err == f"unitgate: policy error: {message}\n"
 
 
-def test_unreadable_or_bad_paths_exit_2(repo: Path, run_cli: Callable[..., Run]) -> None:
+def test_missing_paths_exit_2_bad_names_are_findings(repo: Path, run_cli: Callable[..., Run]) -> None:
     write_tree(repo, {"README.md": "x\n"})
     run = run_cli("check", "missing.service", cwd=repo)
     assert (run.code, run.out, run.err) == (2, "", "unitgate: error: missing.service: no such file\n")
     run = run_cli("check", "README.md", cwd=repo)
-    assert run.code == 2
-    assert run.err.startswith("unitgate: error: README.md: 'README.md' is not a valid unit file name")
+    assert run.code == 1
+    assert run.out.startswith("README.md:1:1: UG308 README.md: 'README.md' is not a valid unit file name")
 
 
 def test_policy_flag_and_pyproject(repo: Path, run_cli: Callable[..., Run]) -> None:

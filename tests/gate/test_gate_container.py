@@ -55,7 +55,7 @@ def test_hardened_container_passes(repo: Path, run_cli: Callable[..., Run]) -> N
     run = run_cli("check", "app.container", cwd=repo)
     assert (run.code, run.out) == (
         0,
-        "All checks passed: 1 unit; policy: .unitgate.toml; containers read as podman 5.4.\n",
+        "All checks passed: 1 unit from 1 file; policy: .unitgate.toml; containers read as podman 5.4.\n",
     )
 
 
@@ -186,8 +186,9 @@ def test_service_user_is_reported(repo: Path, run_cli: Callable[..., Run]) -> No
     assert lines(run) == [
         "app.container:11:1: UG306 app.container: quadlet does not support the key Group= in [Service] (podman ≥5.6 warns 'use at your own risk'); it changes the podman process, not the container. Use User=/Group= in [Container]"
     ]
-    assert run.out.splitlines()[-1] == (
-        "Found 1 warning in 1 unit; policy: .unitgate.toml; containers read as podman 5.4."
+    assert (
+        run.out.splitlines()[-1]
+        == "Found 1 warning in 1 unit from 1 file; policy: .unitgate.toml; containers read as podman 5.4."
     )
 
 
@@ -226,7 +227,7 @@ def test_rootless_setting_rescores(repo: Path, run_cli: Callable[..., Run]) -> N
     assert [u.exposure for u in rootless.info.units] == [5]
     assert [(f.rule, f.message) for f in rootless.findings] == [
         (
-            "UG903",
+            "UG904",
             "app.container: read as a rootless quadlet of podman 5.4.2: the policy sets "
             "[container] rootless = true",
         )
@@ -286,7 +287,7 @@ def test_suppression_with_bare_key_in_a_quadlet(repo: Path, run_cli: Callable[..
     run = run_cli("check", "app.container", cwd=repo)
     assert (run.code, run.out) == (
         0,
-        "All checks passed: 1 unit, 1 suppressed; policy: .unitgate.toml; containers read as podman 5.4.\n",
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml; containers read as podman 5.4.\n",
     )
 
 

@@ -61,7 +61,7 @@ def test_without_a_policy_a_privileged_container_with_the_host_root_fails(
         "deploy/tools.container:4:1: UG103 tools.container: Volume=/:/host mounts /, which the policy forbids (Volume=/): remove this mount",
     ]
     assert summary(run) == (
-        "Found 4 errors in 1 unit; policy: built-in default (baseline@2); containers read as podman 5.4."
+        "Found 4 errors in 1 unit from 1 file; policy: built-in default (baseline@2); containers read as podman 5.4."
     )
 
 
@@ -104,7 +104,7 @@ def test_podman_release_from_the_policy_and_the_command_line(repo: Path, run_cli
     newer = run_cli("check", "--podman", "5.8", "app.container", cwd=repo)
     assert (newer.code, lines(newer)) == (0, [])
     assert summary(newer) == (
-        "All checks passed: 1 unit; policy: built-in default (baseline@2); containers read as podman 5.8."
+        "All checks passed: 1 unit from 1 file; policy: built-in default (baseline@2); containers read as podman 5.8."
     )
 
     write_tree(
@@ -187,7 +187,7 @@ def test_rootless_patterns_are_relative_to_the_policy_file(repo: Path, run_cli: 
     ]
     assert [(f["rule"], f["path"], f["message"]) for f in doc["findings"]] == [
         (
-            "UG903",
+            "UG904",
             "../home/bob/quadlets/web/app.container",
             "app.container: read as a rootless quadlet of podman 5.4.2: its path matches the policy's rootless pattern 'home/*/quadlets/**'",
         ),
@@ -202,7 +202,7 @@ def test_rootless_patterns_are_relative_to_the_policy_file(repo: Path, run_cli: 
     assert (text.code, lines(text)) == (
         0,
         [
-            "home/bob/quadlets/web/app.container:1:1: UG903 app.container: read as a rootless quadlet of podman 5.4.2: its path matches the policy's rootless pattern 'home/*/quadlets/**'"
+            "home/bob/quadlets/web/app.container:1:1: UG904 app.container: read as a rootless quadlet of podman 5.4.2: its path matches the policy's rootless pattern 'home/*/quadlets/**'"
         ],
     )
 

@@ -32,14 +32,20 @@ CONSOLE = blocks("console")
 
 
 @pytest.mark.parametrize("block", CONSOLE, ids=[b.splitlines()[0] for b in CONSOLE])
-def test_console_examples(block: str, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_console_examples(
+    block: str, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The example stands for a repository of its own (paths in `github` output are repository-relative).
+    example = tmp_path / "example"
+    shutil.copytree(EXAMPLE, example, symlinks=True)
+    (example / ".git").mkdir()
     command, _, expected = block.partition("\n")
     words = shlex.split(command.removeprefix("$ "))
     while "=" in words[0]:
         name, _, value = words.pop(0).partition("=")
         monkeypatch.setenv(name, value)
     assert words[0] == "unitgate"
-    run = run_cli(*words[1:], cwd=EXAMPLE)
+    run = run_cli(*words[1:], cwd=example)
     assert run.out + run.err == expected
 
 

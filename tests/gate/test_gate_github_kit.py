@@ -36,7 +36,7 @@ def test_step_summary_table(repo: Path, run_cli: Callable[..., Run], monkeypatch
         "earlier step\n"
         "## unitgate\n"
         "\n"
-        "Found 2 errors in 2 units; policy: .unitgate.toml.\n"
+        "Found 2 errors in 2 units from 2 files; policy: .unitgate.toml.\n"
         "\n"
         "| unit | exposure | maximum | findings |\n"
         "|---|---:|---:|---:|\n"

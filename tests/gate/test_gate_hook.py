@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write_tree
 
+from unitgate.gate.changes import SELECTED
+
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 
 
@@ -26,8 +28,10 @@ def test_manifest() -> None:
     entry = hook()
     assert entry["id"] == "unitgate"
     assert entry["language"] == "python"
-    assert entry["entry"] == "unitgate check"
+    assert entry["entry"] == "unitgate check --staged"
     assert entry["require_serial"] is True
+    assert entry["always_run"] is True
+    assert entry["files"] == SELECTED.pattern  # the hook and `unitgate check DIR` pick the same files
 
 
 @pytest.mark.parametrize(

@@ -103,9 +103,10 @@ def test_github_escaping(raw: str, data: str, prop: str) -> None:
 
 
 def test_github_escapes_path_and_message() -> None:
+    # A line break inside a message can only come from the repository: shown escaped, never as a break.
     finding = Finding("UG102", Location("odd,dir/a:b.service", 3), "50% of\nit", "a:b.service", "User")
     assert github.annotation(finding) == (
-        "::error file=odd%2Cdir/a%3Ab.service,line=3,title=UG102 required-directive-value::50%25 of%0Ait"
+        "::error file=odd%2Cdir/a%3Ab.service,line=3,title=UG102 required-directive-value::50%25 of\\x0ait"
     )
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from unitgate import escape
 from unitgate.gate.baseline import FILE_NAME, record, repository_root, unit_files
 from unitgate.gate.run import check
 from unitgate.model import UnitInputError
@@ -23,10 +24,14 @@ def run(ns: argparse.Namespace) -> int:
     try:
         result = check(paths, policy_file=ns.policy, grouped=False)
     except PolicyError as exc:
-        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        print(f"unitgate: policy error: {escape.text(str(exc))}", file=sys.stderr)
         return 2
     except UnitInputError as exc:
-        print(f"unitgate: error: {exc}", file=sys.stderr)
+        print(f"unitgate: error: {escape.text(str(exc))}", file=sys.stderr)
+        return 2
+    if result.errors:  # a missing path or a broken policy: nothing half-done
+        for error in result.errors:
+            print(f"unitgate: {escape.text(error)}", file=sys.stderr)
         return 2
     exposures = {u.unit: u.exposure for u in result.info.units}
     checked = [(a, exposures.get(a.unit)) for a, _ in result.checked]

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from unitgate import escape
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.gate.behaviour import changes
@@ -208,10 +209,14 @@ def run(ns: argparse.Namespace) -> int:
     try:
         result = check(ns.paths, policy_file=ns.policy, grouped=False)
     except PolicyError as exc:
-        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        print(f"unitgate: policy error: {escape.text(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except UnitInputError as exc:
-        print(f"unitgate: error: {exc}", file=sys.stderr)
+        print(f"unitgate: error: {escape.text(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    if result.errors:  # a missing path or a broken policy: nothing half-done
+        for error in result.errors:
+            print(f"unitgate: {escape.text(error)}", file=sys.stderr)
         return EXIT_ERROR
     out: list[str] = []
     failing = False
@@ -268,5 +273,6 @@ def run(ns: argparse.Namespace) -> int:
             out.append("  (a container is re-scored once the drop-in is written: run without --diff)")
     if written:
         out.append("Review the drop-ins and test the services before committing them.")
-    sys.stdout.write("\n".join(out) + "\n")
+    # Paths, unit names and messages come from the repository: every printed line through escape.py.
+    sys.stdout.write("\n".join(escape.plain_line(line) for item in out for line in item.split("\n")) + "\n")
     return EXIT_FINDINGS if failing else EXIT_OK

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unitgate import __version__
+from unitgate import __version__, fsread
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.findings import Finding, Level
 from unitgate.model import Diagnostic, Location, Severity
@@ -12,7 +12,24 @@ NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a file kind unitgate does not score:
 SHADOWED = "UG-INPUT-SHADOWED"  # the given file is not the one systemd loads: UG305
 QUADLET_SHADOWED = "UGQ005"  # quadlet uses another file of the same name: UG305
 QUADLET_SERVICE_KEY = "UGQ010"  # [Service] User=/Group=/DynamicUser= in a quadlet: UG306
-INPUT_ERRORS = frozenset({"UG-INPUT-UNREADABLE", "UG-INPUT-BAD-NAME"})  # exit 2
+# A file the engine did not read (fsread's refusals), or whose name is no unit name: UG308 for that
+# file, at the diagnostic's level (a dangling drop-in, which systemd skips, is a warning); the rest of
+# the run goes on.
+INPUT_ERRORS = frozenset(
+    {
+        fsread.OUTSIDE,
+        fsread.NOT_REGULAR,
+        fsread.TOO_LARGE,
+        fsread.UNREADABLE,
+        fsread.DANGLING,
+        "UG-INPUT-BAD-NAME",
+    }
+)
+TOO_MANY = "UG-INPUT-TOO-MANY-DIAGNOSTICS"  # the engine's count of a file's warnings past its cap: UG903
+
+
+def is_input_error(diagnostic: Diagnostic) -> bool:
+    return diagnostic.code in INPUT_ERRORS
 
 
 def is_container(analysis: UnitAnalysis) -> bool:
@@ -43,9 +60,12 @@ def load_findings(analysis: UnitAnalysis) -> list[Finding]:
         ]
     convert = _quadlet_finding if is_container(analysis) else _diagnostic_finding
     shown = [d for d in analysis.diagnostics if d.severity is not Severity.INFO or d.code == NOT_SUPPORTED]
-    findings = [convert(unit, d) for d in shown]
+    findings = [
+        _unread_finding(unit, d) if is_input_error(d) or d.code == TOO_MANY else convert(unit, d)
+        for d in shown
+    ]
     refused = analysis.state in (LoadState.ERROR, LoadState.BAD_SETTING)
-    if refused and not any(f.rule in ("UG301", "UG901") for f in findings):
+    if refused and not any(f.rule in ("UG301", "UG308", "UG901") for f in findings):
         where = analysis.fragment or analysis.path
         findings.append(
             Finding(
@@ -56,6 +76,14 @@ def load_findings(analysis: UnitAnalysis) -> list[Finding]:
             )
         )
     return findings
+
+
+def _unread_finding(unit: str, diagnostic: Diagnostic) -> Finding:
+    """A file the engine did not read: UG308, naming why (the engine's message names the file, and for
+    a link its target, never its content); the engine's count of dropped warnings: UG903."""
+    level = None if diagnostic.severity is Severity.ERROR else Level.WARNING
+    rule = "UG903" if diagnostic.code == TOO_MANY else "UG308"
+    return Finding(rule, diagnostic.location, f"{unit}: {diagnostic.message}", unit, level=level)
 
 
 def _quadlet_finding(unit: str, diagnostic: Diagnostic) -> Finding:

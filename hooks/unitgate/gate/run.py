@@ -15,16 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from unitgate import __version__, fsread, suppress
+from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import is_quadlet, plan, run_job
-from unitgate.findings import Finding, RunInfo, UnitSummary, blocking
+from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
 from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
-from unitgate.gate.load import INPUT_ERRORS, is_container, load_findings
+from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
@@ -78,10 +78,16 @@ class Result:
     info: RunInfo
     suppressed: tuple[Finding, ...] = field(default=())
     checked: tuple[tuple[UnitAnalysis, UnitPolicy], ...] = field(default=())  # each unit and its policy
+    errors: tuple[str, ...] = ()  # what could not be checked at all (a missing path, a broken policy)
 
     @property
     def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_ERROR
         return EXIT_FINDINGS if blocking(self.findings) else EXIT_OK
+
+
+FINDINGS_PER_FILE = 100  # shown per file; the rest are counted in one UG903 finding
 
 
 Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
@@ -121,17 +127,29 @@ def check(
     baseline: Baseline | None = None,
 ) -> Result:
     """Analyse `paths` and hold every affected unit against its policy. `podman` ("5.4", "5.8")
-    overrides the policies' `[container] podman`. Raises PolicyError, or UnitInputError for exit-2
-    conditions."""
-    for path in paths:
-        if not os.path.lexists(path):
-            raise UnitInputError(Location(path), "no such file")
+    overrides the policies' `[container] podman`. Raises PolicyError for a `policy_file` that cannot
+    be used. Everything else is per file: a path that does not exist, or a discovered policy that cannot
+    be used, is an error in `Result.errors` (exit 2) and the other files are still checked; a file that
+    cannot be read is a UG308 finding for that file."""
+    errors = [f"error: {p}: no such file" for p in paths if not os.path.lexists(p)]
+    paths = [p for p in paths if os.path.lexists(p)]
     fixed_policy = load_file(policy_file) if policy_file else None
     finder = Finder()
     inspect = inspect or _default_inspector
+    broken_policies: dict[str, str] = {}
 
-    def policy_for(path: str) -> Policy:
-        return fixed_policy or finder.for_path(path)
+    def policy_for(path: str) -> Policy | None:
+        if fixed_policy is not None:
+            return fixed_policy
+        try:
+            return finder.for_path(path)
+        except PolicyError as exc:
+            broken_policies.setdefault(exc.path, str(exc))
+            return None
+
+    def file_policy(path: str) -> UnitPolicy | None:
+        policy = policy_for(path)
+        return None if policy is None else policy.for_unit("")
 
     def container_rules(unit_policy: UnitPolicy) -> ContainerRules:
         rules = unit_policy.container
@@ -143,44 +161,53 @@ def check(
     by_release: dict[str | None, list[str]] = {}
     for given in paths:
         if is_quadlet(given):
-            by_release.setdefault(podman or policy_for(given).container.podman, []).append(given)
+            policy = policy_for(given)
+            release = podman or (policy.container.podman if policy is not None else None)
+            by_release.setdefault(release, []).append(given)
     analyses = [
         *(analyze(systemd_paths) if systemd_paths else []),
         *(a for release, group in by_release.items() for a in analyze(group, podman=release)),
     ]
 
-    for analysis in analyses:
-        for diagnostic in analysis.diagnostics:
-            if diagnostic.code in INPUT_ERRORS:
-                raise UnitInputError(diagnostic.location, diagnostic.message)
     findings: list[Finding] = []
+    per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
     summaries: list[UnitSummary] = []
-    sources_of: dict[str, tuple[str, ...]] = {}
-    seen: set[str] = set()
+    # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
+    seen: set[tuple[str, str]] = set()
     checked: list[UnitAnalysis] = []
     pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for analysis in analyses:
-        if analysis.unit in seen:
+        key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        if key in seen:
             continue  # each unit once, even when several changed files reach it
-        seen.add(analysis.unit)
-        unit_policy = policy_for(analysis.path).for_unit(analysis.unit)
+        seen.add(key)
+        policy = policy_for(analysis.path)
+        if policy is None:
+            continue
+        unit_policy = policy.for_unit(analysis.unit)
         container = is_container(analysis)
         inspection = None
         if container:
-            rules = container_rules(unit_policy)
-            unit_policy = replace(unit_policy, container=rules)
-            inspection = inspect(analysis, rules)
+            held_to = container_rules(unit_policy)
+            unit_policy = replace(unit_policy, container=held_to)
+            inspection = inspect(analysis, held_to)
             if inspection is not None:
                 analysis = inspection.analysis
         checked.append(analysis)
         pairs.append((analysis, unit_policy))
-        sources_of[analysis.unit] = analysis.sources
         unit_findings = evaluate(analysis, unit_policy, inspection)
         if inspection is not None:
             unit_findings += _declared_mode(analysis, inspection, unit_policy.container)
-        findings += [
-            f for f in unit_findings if not unit_policy.ignores(f.rule, f.directive, container=container)
-        ]
+        per_unit.append(
+            (
+                [
+                    f
+                    for f in unit_findings
+                    if not unit_policy.ignores(f.rule, f.directive, container=container)
+                ],
+                analysis.sources,
+            )
+        )
         if container:
             from unitgate.gate import container_advice
 
@@ -211,18 +238,36 @@ def check(
             continue
         suppressions, broken = suppress.parse(file, text)
         by_file[file] = suppressions
-        file_policy = policy_for(file).for_unit("")
-        findings += [f for f in broken if not file_policy.ignores(f.rule, None)]
-    applied = suppress.apply(findings, by_file, sources_of)
+        rules = file_policy(file)
+        findings += [f for f in broken if rules is not None and not rules.ignores(f.rule, None)]
+    # Suppressions apply unit by unit (a file-wide one to every unit the file is part of); one is
+    # unused only when no unit used it.
+    every = [s for suppressions in by_file.values() for s in suppressions]
+    used: set[suppress.Suppression] = set()
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for unit_findings, sources in [*per_unit, (findings, ())]:
+        if not unit_findings:
+            continue
+        unit = next((f.unit for f in unit_findings if f.unit), "")
+        applied = suppress.apply(unit_findings, by_file, {unit: sources} if unit else {})
+        kept += applied.kept
+        suppressed += applied.suppressed
+        used |= set(every) - set(applied.unused)
     # An unused suppression is reported only where every finding it could match was computed: in a
     # changed file, or in the base unit of a checked unit (a shared drop-in may serve unchecked units).
     owned = set(paths) | {a.fragment for a in analyses if a.fragment}
-    unused = [
-        suppress.unused_finding(s)
-        for s in applied.unused
-        if s.location.path in owned and not policy_for(s.location.path).for_unit("").ignores("UG402", None)
-    ]
-    final = sorted(dict.fromkeys((*applied.kept, *unused)), key=Finding.sort_key)
+    unused = []
+    for s in dict.fromkeys(every):
+        rules = file_policy(s.location.path)
+        if (
+            s not in used
+            and s.location.path in owned
+            and rules is not None
+            and not rules.ignores("UG402", None)
+        ):
+            unused.append(suppress.unused_finding(s))
+    final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
     baselined = None
     if baseline is not None:
         exposures = {s.unit: s.exposure for s in summaries}
@@ -230,22 +275,61 @@ def check(
         final = list(baselined.kept)
     if grouped:
         final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
+    final = cap_per_file(final)
     info = RunInfo(
         version=__version__,
         units=tuple(summaries),
         files=tuple(paths),
         color=color,
-        suppressed=len(applied.suppressed),
+        suppressed=len(suppressed),
+        checked_files=len({os.path.realpath(f) for f in files}),
         baselined=baselined.baselined if baselined else 0,
         baseline_note=baselined.note if baselined else "",
     )
-    return Result(tuple(final), info, applied.suppressed, tuple(pairs))
+    errors += [f"policy error: {message}" for message in broken_policies.values()]
+    info = replace(info, errors=len(errors))
+    return Result(tuple(final), info, tuple(suppressed), tuple(pairs), tuple(errors))
+
+
+def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
+    """At most `limit` findings per file, each message bounded; past that, one UG903 finding counts the
+    rest by rule and takes the most severe level among them, so the exit code does not change. Keeps
+    the output (and a SARIF document's size) bounded whatever one file holds."""
+    out: list[Finding] = []
+    rest: dict[str, list[Finding]] = {}
+    shown: dict[str, int] = {}
+    for f in findings:
+        path = f.location.path
+        if shown.get(path, 0) < limit - 1:
+            shown[path] = shown.get(path, 0) + 1
+            out.append(replace(f, message=escape.bounded(f.message, escape.MESSAGE_LIMIT)))
+        else:
+            rest.setdefault(path, []).append(f)
+    for path, extra in rest.items():
+        if len(extra) == 1:
+            out.append(replace(extra[0], message=escape.bounded(extra[0].message, escape.MESSAGE_LIMIT)))
+            continue
+        by_rule: dict[str, int] = {}
+        for f in extra:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        level = min((f.effective_level for f in extra), key=list(Level).index)
+        counted = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+        out.append(
+            Finding(
+                "UG903",
+                Location(path, extra[0].line),
+                f"{len(extra)} more findings in this file are not shown ({counted}); unitgate shows "
+                f"{limit - 1} per file",
+                level=level,
+            )
+        )
+    return sorted(out, key=Finding.sort_key)
 
 
 def _declared_mode(
     analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules
 ) -> list[Finding]:
-    """A note when the policy, not the file's location, decided rootful or rootless (UG903): the
+    """A note when the policy, not the file's location, decided rootful or rootless (UG904): the
     reading changes the score, so the output says which declaration applied."""
     from unitgate.quadlet.engine import rootless_match
 
@@ -262,7 +346,7 @@ def _declared_mode(
     kind = "rootless" if mode.rootless else "rootful"
     podman = f"podman {inspection.release.reference}"
     message = f"{analysis.unit}: read as a {kind} quadlet of {podman}: {why}"
-    return [Finding("UG903", Location(analysis.path, 1), message, analysis.unit)]
+    return [Finding("UG904", Location(analysis.path, 1), message, analysis.unit)]
 
 
 def _read_text(path: str) -> str | None:
@@ -288,34 +372,95 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+def select(ns: argparse.Namespace) -> list[str]:
+    """The files `unitgate check` was asked about: the paths given (a directory stands for the files in
+    it), `--files-from`, the change set of `--staged`/`--diff-base`; none of these: the whole
+    repository (or the working tree). Raises changes.SelectionError."""
+    from unitgate.gate import changes
+
+    staged = getattr(ns, "staged", False)
+    base = getattr(ns, "diff_base", None)
+    listed = changes.read_list(ns.files_from) if getattr(ns, "files_from", None) else []
+    given = [*ns.paths, *listed]
+    out: list[str] = []
+    for path in given:
+        out += changes.tree_files(path) if os.path.isdir(path) else [path]
+    if staged or base is not None:
+        changed, against = changes.changes(base)
+        out += changes.paths_for_changes(changed, against, ns.policy)
+    elif not given:
+        # The whole repository, wherever in it unitgate runs (outside git: the working directory).
+        root = changes.repo_root() or "."
+        out += [os.path.relpath(p) for p in changes.tree_files(root)]
+    return list(dict.fromkeys(out))
+
+
+def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
+    """Paths relative to the repository root (GitHub attaches annotations and SARIF results by them),
+    whatever directory unitgate runs from; paths outside the repository are left as they are."""
+    from unitgate.gate.changes import repo_root
+
+    root = repo_root()
+    if root is None:
+        return list(findings)
+    here = os.path.relpath(os.getcwd(), root)
+    out = []
+    for f in findings:
+        path = os.path.normpath(os.path.join(here, f.location.path))
+        if os.path.isabs(f.location.path) or path.startswith(".."):
+            out.append(f)
+        else:
+            out.append(replace(f, location=replace(f.location, path=path.replace(os.sep, "/"))))
+    return out
+
+
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
+    from unitgate.gate.changes import SelectionError
     from unitgate.report import REPORTERS, summary
 
     fmt = ns.format or default_format()
-    if not ns.paths:
+    try:
+        paths = select(ns)
+    except SelectionError as exc:
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+        return EXIT_ERROR
+    if not paths:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
+    if not any(os.path.lexists(p) for p in paths):
+        for path in paths:
+            print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
+        return EXIT_ERROR
     try:
         baseline = load_baseline(ns.baseline, ns.update_baseline)
         result = check(
-            ns.paths,
+            paths,
             policy_file=ns.policy,
             color=fmt == "text" and use_color(),
             baseline=baseline,
             podman=getattr(ns, "podman", None),
         )
     except PolicyError as exc:
-        print(f"unitgate: policy error: {exc}", file=sys.stderr)
+        print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
     except UnitInputError as exc:
-        print(f"unitgate: error: {exc}", file=sys.stderr)
+        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
         return EXIT_ERROR
-    rendered = REPORTERS[fmt](result.findings, result.info)
-    if not emit(rendered, ns.output):
-        return EXIT_ERROR
-    summary.write(result.findings, result.info, annotated=fmt == "github")
-    return EXIT_OK if ns.exit_zero else result.exit_code
+    findings: Sequence[Finding] = result.findings
+    if fmt in ("github", "sarif"):
+        findings = repository_relative(findings)
+    # The errors go first (on stderr), then every finding there is; with errors and nothing checked,
+    # no report at all (a summary would suggest something passed).
+    for error in result.errors:
+        print(f"unitgate: {escape.quote(error, escape.MESSAGE_LIMIT)}", file=sys.stderr)
+    if not result.errors or findings or result.info.units:
+        if not emit(REPORTERS[fmt](findings, result.info), ns.output):
+            return EXIT_ERROR
+        summary.write(findings, result.info, annotated=fmt == "github")
+    if ns.exit_zero and result.exit_code != EXIT_ERROR:
+        return EXIT_OK
+    return result.exit_code
 
 
 def emit(rendered: str, output: str | None) -> bool:
@@ -328,6 +473,8 @@ def emit(rendered: str, output: str | None) -> bool:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(rendered)
     except OSError as exc:
-        print(f"unitgate: error: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"unitgate: error: {escape.quote(output)}: cannot write: {exc.strerror or exc}", file=sys.stderr
+        )
         return False
     return True

@@ -331,9 +331,11 @@ def _file_or_link(path: str) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
-def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
-    """Unit names (templates analysed as instance "i") whose drop-in search includes `stem.d`."""
-    by_stem, by_type = _reach_index(sp)
+def units_reached_by_dropin(
+    sp: SearchPath, dropin_dir_stem: str, instance: str = unitname.DEFAULT_INSTANCE
+) -> list[str]:
+    """Unit names (templates analysed as `instance`) whose drop-in search includes `stem.d`."""
+    by_stem, by_type = _reach_index(sp, instance)
     if dropin_dir_stem in unitname.UNIT_TYPES:
         return list(by_type.get(dropin_dir_stem, ()))
     out = list(by_stem.get(dropin_dir_stem, ()))
@@ -348,17 +350,17 @@ def units_reached_by_dropin(sp: SearchPath, dropin_dir_stem: str) -> list[str]:
 ReachIndex = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]
 
 
-def _reach_index(sp: SearchPath) -> ReachIndex:
+def _reach_index(sp: SearchPath, instance: str) -> ReachIndex:
     """The index for the search path's current name map (rebuilt if name_map's cache was cleared)."""
-    built_from, index = _dropin_index(sp)
+    built_from, index = _dropin_index(sp, instance)
     if built_from is not name_map(sp):
         _dropin_index.cache_clear()
-        built_from, index = _dropin_index(sp)
+        built_from, index = _dropin_index(sp, instance)
     return index
 
 
 @lru_cache(maxsize=1024)
-def _dropin_index(sp: SearchPath) -> tuple[dict[str, Entry], ReachIndex]:
+def _dropin_index(sp: SearchPath, instance: str) -> tuple[dict[str, Entry], ReachIndex]:
     """Which units each drop-in directory stem reaches, and each unit type's units, in name-map order.
 
     Built once per search path, so resolving every drop-in of a repository stays linear in its size
@@ -370,7 +372,7 @@ def _dropin_index(sp: SearchPath) -> tuple[dict[str, Entry], ReachIndex]:
     by_type: dict[str, dict[str, None]] = {}
     loadable: dict[str, bool] = {}  # real name -> has a fragment
     for cand in names:
-        real = resolve_alias(sp, analysed_name(cand))
+        real = resolve_alias(sp, analysed_name(cand, instance))
         if real not in loadable:
             loadable[real] = fragment_of(sp, real) is not None
         if not loadable[real]:
@@ -386,8 +388,9 @@ def _stems(sp: SearchPath, real: str) -> frozenset[str]:
     return frozenset(s for n in [real, *aliases_of(sp, real)] for s in unitname.dropin_dir_names(n))
 
 
-def analysed_name(name: str) -> str:
-    """Templates are analysed as an instance, like systemd-analyze does offline."""
+def analysed_name(name: str, instance: str = unitname.DEFAULT_INSTANCE) -> str:
+    """Templates are analysed as an instance, like systemd-analyze does offline ("i" until 256,
+    "test_instance" since 257)."""
     if unitname.kind(name) == "template":
-        return unitname.with_instance(name, unitname.DEFAULT_INSTANCE)
+        return unitname.with_instance(name, instance)
     return name

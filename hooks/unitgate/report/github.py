@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from unitgate import escape
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo
 from unitgate.report import text
 
@@ -32,9 +33,13 @@ def escape_property(value: str) -> str:
 
 def annotation(finding: Finding) -> str:
     rule = RULE_BY_ID[finding.rule]
-    props = {"file": finding.location.path, "line": str(finding.line), "title": f"{rule.id} {rule.name}"}
+    props = {
+        "file": escape.text(finding.location.path),
+        "line": str(finding.line),
+        "title": f"{rule.id} {rule.name}",
+    }
     joined = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
-    return f"::{_COMMAND[finding.effective_level]} {joined}::{escape_data(finding.message)}"
+    return f"::{_COMMAND[finding.effective_level]} {joined}::{escape_data(escape.text(finding.message))}"
 
 
 def _spread(findings: Sequence[Finding], limit: int) -> list[Finding]:
@@ -88,6 +93,8 @@ def render(findings: Sequence[Finding], info: RunInfo) -> str:
                 "step's log"
             )
         )
-    out += [text.line(f) for f in findings if id(f) not in picked]
-    out.append(text.summary(findings, info))
+    # Plain lines: every value in them is escaped already; `plain_line` is the last guard that none of
+    # them can be read as a workflow command (the summary may hold a second line: guarded one by one).
+    out += [escape.plain_line(text.line(f)) for f in findings if id(f) not in picked]
+    out += [escape.plain_line(line) for line in text.summary(findings, info).split("\n")]
     return "\n".join(out) + "\n"

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from unitgate import ruledocs
+from unitgate import escape, ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, counts, man_url, rule_url
 
 FORMAT_VERSION = 1
@@ -69,4 +69,4 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:
-    return json.dumps(document(findings, info), indent=2, ensure_ascii=False) + "\n"
+    return escape.json_text(json.dumps(document(findings, info), indent=2, ensure_ascii=False)) + "\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from unitgate import ruledocs
+from unitgate import escape, ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, man_page, man_url, rule_url
 from unitgate.gate import baseline
 
@@ -141,4 +141,4 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
 
 
 def render(findings: Sequence[Finding], info: RunInfo) -> str:
-    return json.dumps(document(findings, info), indent=2, ensure_ascii=False) + "\n"
+    return escape.json_text(json.dumps(document(findings, info), indent=2, ensure_ascii=False)) + "\n"

@@ -7,8 +7,10 @@ on the diff (GitHub keeps 10 per kind per step): nothing a run found is lost to 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
+from unitgate import escape
 from unitgate.findings import Finding, RunInfo, tenths
 from unitgate.report import github, text
 
@@ -16,12 +18,23 @@ ENV = "GITHUB_STEP_SUMMARY"
 MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
 def _cell(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Repository text for a Markdown table cell: escaped (escape.text), then every Markdown and HTML
+    character backslash-escaped, so a file name or value cannot add a link, an image or markup."""
+    return _MARKDOWN.sub(r"\\\1", escape.text(value))
+
+
+def _code(value: str) -> str:
+    """Repository text inside a `code span` of a table cell: backslash escapes do not work there, so
+    backticks become quotes; `|` is escaped for the table (GFM splits cells before code spans)."""
+    return escape.text(value).replace("`", "'").replace("|", "\\|")
 
 
 def _item(f: Finding) -> str:
-    return f"- `{_cell(f.location.path)}:{f.line}` **{f.rule}** {_cell(f.message)}"
+    return f"- `{_code(f.location.path)}:{f.line}` **{f.rule}** {_cell(f.message)}"
 
 
 def render(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> str:
@@ -30,23 +43,25 @@ def render(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> str:
     for f in findings:
         if f.unit:
             per_unit[f.unit] = per_unit.get(f.unit, 0) + 1
-    lines = ["## unitgate", "", _cell(text.summary(findings, info)), ""]
+    lines = [
+        "## unitgate",
+        "",
+        " ".join(_cell(line) for line in text.summary(findings, info).split("\n")),
+        "",
+    ]
     if info.units:
         lines += ["| unit | exposure | maximum | findings |", "|---|---:|---:|---:|"]
         for u in info.units:
             exposure = tenths(u.exposure) if u.exposure is not None else "—"
             maximum = tenths(u.max_exposure) if u.max_exposure is not None else "—"
-            lines.append(f"| `{_cell(u.unit)}` | {exposure} | {maximum} | {per_unit.get(u.unit, 0)} |")
+            lines.append(f"| `{_code(u.unit)}` | {exposure} | {maximum} | {per_unit.get(u.unit, 0)} |")
         lines.append("")
     shown = {id(f) for f in github.select(findings)[0]} if annotated else set()
     listed = [f for f in findings if id(f) not in shown]
     if listed:
         title = "Findings not shown as annotations" if annotated else "Findings"
         lines += [f"### {title}", ""]
-        lines += [
-            f"- `{_cell(f.location.path)}:{f.line}` **{f.rule}** {_cell(f.message)}"
-            for f in listed[:MAX_LISTED]
-        ]
+        lines += [_item(f) for f in listed[:MAX_LISTED]]
         if len(listed) > MAX_LISTED:
             lines.append(f"- … and {len(listed) - MAX_LISTED} more (see the step's log)")
         lines.append("")

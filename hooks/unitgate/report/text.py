@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from unitgate import escape
 from unitgate.findings import Finding, Level, RunInfo, counts
 
 _RESET = "\033[0m"
@@ -19,9 +20,11 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def line(finding: Finding, color: bool = False) -> str:
     """`path:line:col: ID message`; the column is always 1 (findings are about whole lines)."""
-    where = _paint(finding.location.path, _BOLD, color) + _paint(f":{finding.line}:1:", _DIM, color)
+    where = _paint(escape.path(finding.location.path), _BOLD, color) + _paint(
+        f":{finding.line}:1:", _DIM, color
+    )
     rule = _paint(finding.rule, _LEVEL_COLOR[finding.effective_level], color)
-    return f"{where} {rule} {finding.message}"
+    return f"{where} {rule} {escape.text(finding.message)}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -31,13 +34,23 @@ def _plural(n: int, word: str) -> str:
 def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     n = counts(findings)
     units = _plural(len(info.units), "unit")
-    policies = sorted({u.policy for u in info.units})
+    if info.checked_files:
+        units += f" from {_plural(info.checked_files, 'file')}"
+    policies = sorted({escape.text(u.policy) for u in info.units})
     policy = f"; policy: {'; '.join(policies)}" if policies else ""
     releases = sorted({u.podman for u in info.units if u.podman})
     if releases:  # which quadlet read the containers changes what they are judged by
         policy += f"; containers read as podman {', '.join(releases)}"
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
-    baseline = f"\nBaseline: {info.baseline_note}." if info.baseline_note else ""
+    baseline = f"\nBaseline: {escape.text(info.baseline_note)}." if info.baseline_note else ""
+    if info.errors:
+        parts = [_plural(n[level], level.value) for level in Level if n[level]]
+        found = f"found {', '.join(parts)}" if parts else "no findings"
+        errors = _plural(info.errors, "error")
+        return (
+            f"Not everything could be checked ({errors}, see above): {found} in {units}{suppressed}{policy}."
+            f"{baseline}"
+        )
     if not n[Level.ERROR] and not n[Level.WARNING]:
         notes = f" ({_plural(n[Level.NOTE], 'note')})" if n[Level.NOTE] else ""
         return f"All checks passed: {units}{notes}{suppressed}{policy}.{baseline}"

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from unitgate.security import names, syscalls
 from unitgate.security.info import SecurityInfo
+from unitgate.security.releases import Release
 
 MAN_BASE = "https://www.freedesktop.org/software/systemd/man/"
 NOBODY_USER_NAME = "nobody"
@@ -64,6 +65,8 @@ def user(c: Check, i: SecurityInfo) -> Assessment:
         return Assessment(0, "Service runs under a transient non-root user identity", "dynamic_user")
     if i.user and i.user not in ("0", "root"):
         return Assessment(0, "Service runs under a static non-root user identity", "user")
+    if i.user_scope and i.release.has("user_scope_unprivileged"):
+        return Assessment(0, "Service runs under the calling user's identity", decided)
     return Assessment(10, decided_by=decided)
 
 
@@ -74,6 +77,8 @@ def supplementary_groups(c: Check, i: SecurityInfo) -> Assessment:
 
 
 def remove_ipc(c: Check, i: SecurityInfo) -> Assessment:
+    if i.user_scope and i.release.has("user_scope_unprivileged"):
+        return Assessment(None, "RemoveIPC= has no effect on per-user services", "remove_ipc")
     if i.runs_privileged:
         return Assessment(None, decided_by="user")
     return Assessment(int(not i.remove_ipc), decided_by="remove_ipc")
@@ -185,11 +190,11 @@ def system_call_architectures(c: Check, i: SecurityInfo) -> Assessment:
     return Assessment(8, "Service may execute system calls with multiple ABIs", "system_call_architectures")
 
 
-def _offender(group: str, allowed: frozenset[str], allow_list: bool) -> str | None:
+def _offender(group: str, allowed: frozenset[str], allow_list: bool, release: Release) -> str | None:
     """The first member (depth-first, table order) whose presence in the set equals allow_list."""
-    for member in syscalls.GROUPS[group]:
+    for member in release.syscall_group(group) or ():
         if member.startswith("@"):
-            found = _offender(member, allowed, allow_list)
+            found = _offender(member, allowed, allow_list, release)
             if found is not None:
                 return found
             continue
@@ -205,7 +210,7 @@ def syscall_group(c: Check, i: SecurityInfo) -> Assessment:
     group, allow = c.parameter, i.system_call_filter_allow_list
     if not allow and not i.system_call_filter:
         return Assessment(10, "Service does not filter system calls", "system_call_filter")
-    offender = _offender(group, i.system_call_filter, allow)
+    offender = _offender(group, i.system_call_filter, allow, i.release)
     kind = "allow" if allow else "deny"
     if offender is not None:
         inclusion = "is included" if allow else "is not included"
@@ -1240,4 +1245,3 @@ CHECKS: tuple[Check, ...] = (
 )
 
 BY_JSON_FIELD: dict[str, Check] = {c.json_field: c for c in CHECKS}
-TOTAL_WEIGHT = sum(c.weight for c in CHECKS)

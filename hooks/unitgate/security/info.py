@@ -13,6 +13,7 @@ from typing import Any
 from unitgate.model import Location
 from unitgate.parse import unitname
 from unitgate.security import names, syscalls
+from unitgate.security.releases import SYSTEMD_252, Release
 from unitgate.security.settings import UnitState
 
 _CAP = names.CAPABILITIES
@@ -26,6 +27,8 @@ class SecurityInfo:
 
     unit: str = field(compare=False)  # no check reads it: units with equal settings share one score
     unit_type: str
+    release: Release = SYSTEMD_252  # the scoring model: how the analyzer of that release prints rows
+    user_scope: bool = False  # analysed with --user
     default_dependencies: bool = True
     user: str | None = None
     supplementary_groups: tuple[str, ...] = ()
@@ -86,7 +89,10 @@ class SecurityInfo:
 
     @property
     def runs_privileged(self) -> bool:
-        """security_info_runs_privileged(): root, or no user and no DynamicUser=."""
+        """security_info_runs_privileged(): root, or no user and no DynamicUser= (since 262 never
+        for a --user unit: its manager cannot switch identity)."""
+        if self.user_scope and self.release.has("user_scope_unprivileged"):
+            return False
         if self.user in ("0", "root"):
             return True
         if self.dynamic_user:
@@ -160,6 +166,8 @@ def build_info(state: UnitState, unit: str) -> SecurityInfo:
     return SecurityInfo(
         unit=unit,
         unit_type=state.unit_type,
+        release=state.release,
+        user_scope=state.user_scope,
         default_dependencies=state.default_dependencies,
         origins=origins,
         **fields,
@@ -214,6 +222,8 @@ def _exec_fields(state: UnitState, unit: str, origins: dict[str, Location]) -> d
     }
     for attr in _COPIED_EXEC_FIELDS:
         fields[attr] = implied.get(attr, getattr(state, attr))
+    if state.private_mounts is None:  # unset: a tristate since 254, which the analyzer reads as true
+        fields["private_mounts"] = state.release.has("private_mounts_tristate")
     return fields
 
 
@@ -254,7 +264,7 @@ def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devi
             origins["device_policy"] = origins["private_devices"]
         if device_policy != "auto" or device_allow:
             # Each entry is prepended, in this order, so the newest shows first.
-            if state.root_image or state.mount_images:
+            if state.root_image or state.mount_images or state.root_mstack:
                 for entry in ("/dev/loop-control:rw", "/dev/mapper/control:rw"):
                     device_allow.insert(0, entry)
                 for entry in ("block-loop:rwm", "block-blkext:rwm", "block-device-mapper:rwm"):
@@ -262,8 +272,10 @@ def _cgroup_fields(state: UnitState, origins: dict[str, Location], implicit_devi
             if state.protect_clock:
                 device_allow.insert(0, "char-rtc:r")
                 origins.setdefault("device_allow", origins["protect_clock"])
-            if any(state.load_credentials.values()) or any(state.set_credentials.values()):
-                device_allow.insert(0, "/dev/tpmrm0:rw")
+            encrypted = any(state.load_credentials.values()) or any(state.set_credentials.values())
+            if encrypted and not state.release.has("credential_no_tpm_device"):
+                tpm = "char-tpm:rw" if state.release.has("credential_tpm_by_major") else "/dev/tpmrm0:rw"
+                device_allow.insert(0, tpm)
     allow = state.ip_address_allow
     return {
         "delegate": state.delegate,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
@@ -128,9 +128,10 @@ class CheckRows(Sequence[CheckResult]):
         return "[" + ", ".join(parts) + "]"
 
 
-@lru_cache(maxsize=8192)
-def _json_parts(r: CheckResult) -> tuple[str, str]:
-    head = {
+def check_head(r: CheckResult) -> dict[str, Any]:
+    """A row's JSON fields before `source` and `directives`: the one spelling of a check row in JSON,
+    used by explain for every row and pre-encoded below for systemd's rows."""
+    return {
         "name": r.name,
         "json_field": r.json_field,
         "set": r.set,
@@ -140,7 +141,11 @@ def _json_parts(r: CheckResult) -> tuple[str, str]:
         "badness": r.badness,
         "exposure": None if r.exposure is None else round(r.exposure / 10, 1),
     }
-    text = json.dumps(head)
+
+
+@lru_cache(maxsize=8192)
+def _json_parts(r: CheckResult) -> tuple[str, str]:
+    text = json.dumps(check_head(r))
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
 
@@ -178,7 +183,7 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
         )
         for r in rows
     ]
-    ordered = _printed_order(rows)
+    ordered = _printed_order(rows, info.release.has("table_empty_cells_first"))
     results = tuple(
         CheckResult(
             name=r.check.name,
@@ -208,12 +213,14 @@ def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, 
     return evaluation.exposure, CheckRows(evaluation, info.origins)
 
 
-def _printed_order(rows: list[_Row]) -> list[_Row]:
-    """Sort as systemd's table does: description descending, then name; see _row_compare."""
-    if all(r.description is not None for r in rows):
+def _printed_order(rows: list[_Row], empty_first: bool = False) -> list[_Row]:
+    """Sort as systemd's table does: description descending, then name; see _row_compare. Since 262
+    (`empty_first`) a row without a description sorts before every other, then by name."""
+    if empty_first or all(r.description is not None for r in rows):
         # A consistent order (names are unique): any correct sort gives glibc's result, faster.
         by_name = sorted(rows, key=lambda r: r.check.name.encode())
-        return sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
+        by_text = sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
+        return sorted(by_text, key=lambda r: r.description is not None)
     indexed = list(enumerate(rows))
 
     def compare(a: tuple[int, _Row], b: tuple[int, _Row]) -> int:
