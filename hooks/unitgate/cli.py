@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: github under GitHub Actions, else text)",
     )
     check.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=None,
+        metavar="MODEL",
+        help="the systemd release whose rules score the units, instead of the policy's scoring: "
+        f"{', '.join(MODELS)}",
+    )
+    check.add_argument(
         "--podman",
         choices=("5.4", "5.8"),
         default=None,

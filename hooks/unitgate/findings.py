@@ -142,6 +142,18 @@ RULES: tuple[Rule, ...] = (
         man="systemd.unit",
     ),
     Rule(
+        "UG309",
+        "newer-than-release",
+        Level.WARNING,
+        "The line uses a value or directive that the systemd release of the scoring model does not know "
+        "(a later release added it), so on hosts running that release the line does nothing: the "
+        "protection it asks for is off.",
+        "Use a value that release knows (PrivateTmp=yes instead of PrivateTmp=disconnected on 252), or, "
+        "if no host runs that release, set the policy's scoring to the release your hosts run. The "
+        "message names the release that added the value.",
+        man="systemd.exec",
+    ),
+    Rule(
         "UG401",
         "suppression-without-reason",
         Level.ERROR,
@@ -295,6 +307,7 @@ class Finding:
     unit: str | None = None  # the unit the finding is about, if any
     directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
     level: Level | None = None  # None: the rule's level
+    models: tuple[str, ...] = ()  # the scoring models the finding holds under ("systemd-257"); () for none
     fix: str | None = None  # the `Key=value` line that resolves it, in the unit's own section, if one does
 
     @property

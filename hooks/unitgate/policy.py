@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,6 +27,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from unitgate import escape, fsread
+from unitgate.model import Assignment, Location
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
@@ -40,6 +41,7 @@ from unitgate.policy_terms import (
     POLICY_FILE,
     POLICY_VERSION,
     SCHEMA_FILE,
+    SYSTEMD_MODELS,
     PolicyError,
     Value,
     canonical_check,
@@ -50,6 +52,9 @@ from unitgate.policy_terms import (
     template_name,
     to_value,
 )
+
+if TYPE_CHECKING:
+    from unitgate.security.releases import Release
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -64,6 +69,7 @@ __all__ = [
     "POLICY_FILE",
     "POLICY_VERSION",
     "SCHEMA_FILE",
+    "SYSTEMD_MODELS",
     "ContainerRules",
     "Finder",
     "Override",
@@ -179,7 +185,7 @@ class Policy:
 
     origin: str  # the file it came from, or "built-in strict@1"
     extends: tuple[str, ...] = ()  # the built-ins it stands on, nearest first
-    scoring: str = DEFAULT_SCORING
+    scoring: tuple[str, ...] = (DEFAULT_SCORING,)  # systemd models; a unit is gated on each
     max_exposure: int | None = None  # tenths
     require: Mapping[str, Value] = field(default_factory=dict)  # key: "Service.NoNewPrivileges"
     forbid: Mapping[str, Value] = field(default_factory=dict)
@@ -220,7 +226,7 @@ class UnitPolicy:
     """What the gate checks one unit against."""
 
     description: str
-    scoring: str
+    scoring: tuple[str, ...]  # systemd models, oldest release first
     max_exposure: int | None
     require: Mapping[str, Value]
     forbid: Mapping[str, Value]
@@ -406,7 +412,7 @@ def from_data(
 
     own = Policy(
         origin=origin,
-        scoring=data.get("scoring", DEFAULT_SCORING),
+        scoring=_models(data.get("scoring", DEFAULT_SCORING)),
         max_exposure=_tenths(data.get("max-exposure")),
         require=_directives(data.get("require", {})),
         forbid=_directives(data.get("forbid", {})),
@@ -416,15 +422,83 @@ def from_data(
         container=_container(data.get("container", {}), base),
     )
     extends = data.get("extends")
-    if extends is None:
-        return own
-    builtin = load_builtin(extends, referrer=origin, _seen=_seen)
-    return Policy(
-        origin=origin,
-        extends=(extends, *builtin.extends),
-        scoring=data.get("scoring", builtin.scoring),
-        overrides=(*builtin.overrides, *own.overrides),
-        **layered(builtin, own),
+    merged = own
+    if extends is not None:
+        builtin = load_builtin(extends, referrer=origin, _seen=_seen)
+        merged = Policy(
+            origin=origin,
+            extends=(extends, *builtin.extends),
+            scoring=own.scoring if "scoring" in data else builtin.scoring,
+            overrides=(*builtin.overrides, *own.overrides),
+            **layered(builtin, own),
+        )
+    if not trusted:
+        check_requirements_exist(data, merged.scoring, origin, prefix)
+    return merged
+
+
+def _models(value: str | list[str]) -> tuple[str, ...]:
+    """`scoring` as written (one model, or a list), oldest release first."""
+    names = [value] if isinstance(value, str) else value
+    return tuple(m for m in SYSTEMD_MODELS if m in names)
+
+
+def check_requirements_exist(
+    data: Mapping[str, Any], models: tuple[str, ...], origin: str, prefix: str = ""
+) -> None:
+    """A required directive or value that the release of a scoring model does not know (it only
+    exists in a later one) can never be met there: a policy error that says which release added it.
+    (`forbid` needs no such check: a value the release ignores is never in effect.)"""
+    from unitgate.security.releases import release
+
+    scopes: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), data)]
+    scopes += [(("override", i), o) for i, o in enumerate(data.get("override", ()))]
+    for model in models:
+        rel = release(model)
+        for where, scope in scopes:
+            for name, value in scope.get("require", {}).items():
+                key = canonical_directive(name)
+                section, _, directive = key.partition(".")
+                if key in CAPABILITY_DIRECTIVES:
+                    continue  # capability names: every release knows them (unknown ones are dropped)
+                problems = [_newer(rel, section, directive, t) for t in _probe_texts(to_value(value))]
+                if problems and all(problems):  # no accepted alternative exists in this release
+                    where_key = key_path(prefix, *where, "require", name)
+                    raise PolicyError(origin, _newer_message(problems[0] or "", model), where_key)
+
+
+def _newer(rel: Release, section: str, directive: str, text: str) -> str | None:
+    """The engine's diagnostic when `directive=text` only exists in a later release than `rel`."""
+    from unitgate.security.settings import NEWER_KEY, NEWER_VALUE, apply, new_state
+    from unitgate.security.words import UnitContext
+
+    state = new_state("service", "system", rel)  # the probe is a service, as in gate/values.py
+    line = Assignment(section, directive, text, Location("<policy>", 0))
+    outcome = apply(state, line, UnitContext("policy.service"))
+    return next((d.message for d in outcome.diagnostics if d.code in (NEWER_KEY, NEWER_VALUE)), None)
+
+
+def _probe_texts(value: Value) -> tuple[str, ...]:
+    """What to feed the engine for each accepted alternative ("*": any value, so only the name)."""
+    if isinstance(value, bool):
+        return ("yes" if value else "no",)
+    alternatives = (value,) if isinstance(value, str) else value
+    return tuple("" if a == "*" else a for a in alternatives)
+
+
+def _newer_message(engine: str, model: str) -> str:
+    """The engine's 'X=v: systemd 252 ignores this value (added in 257); ...' (or 'X= is not known to
+    systemd 252 (added in 257)...') as a policy problem."""
+    what = re.split(r": | is not known", engine, maxsplit=1)[0]
+    since = re.search(r"added in (\d+)", engine) or re.search(r"systemd (\d+) knows it", engine)
+    added = int(since[1]) if since else 0
+    later = next((m for m in SYSTEMD_MODELS if int(m.rpartition("-")[2]) >= added), None)
+    fix = f"require what {model} knows"
+    if later:
+        fix += f', or set scoring = "{later}"'
+    return (
+        f"{what} only exists from systemd {added} on, but the policy scores with {model}: no unit could "
+        f"meet this requirement there; {fix}"
     )
 
 

@@ -204,7 +204,10 @@ _TOP_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     **_SCOPE_KEYS,
     "policy-version": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
     "extends": ("a string", lambda v: isinstance(v, str)),
-    "scoring": ("a string", lambda v: isinstance(v, str)),
+    "scoring": (
+        "a string or a list of strings",
+        lambda v: isinstance(v, str) or (_is_strings(v) and bool(v)),
+    ),
     "container": ("a table", lambda v: isinstance(v, Mapping)),
     "override": (
         "an array of tables",

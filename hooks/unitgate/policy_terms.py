@@ -14,6 +14,9 @@ __all__ = ["CAPABILITIES"]
 POLICY_VERSION = 1
 
 
+# The systemd scoring models (security/releases.py), oldest first; policy-version 1 without `scoring`
+# (and `explain` without --scoring) keeps the first, so verdicts never move silently.
+SYSTEMD_MODELS = ("systemd-252", "systemd-255", "systemd-257", "systemd-262")
 DEFAULT_SCORING = "systemd-252"
 
 

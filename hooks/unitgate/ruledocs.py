@@ -188,6 +188,19 @@ DOCS: dict[str, Doc] = {
         ),
         5.0,
     ),
+    "UG309": Doc(
+        "A unit is judged by the systemd release it will run on (the policy's scoring model). A value "
+        "that release does not know is ignored there, with a warning in the journal nobody reads: the "
+        "author asked for a protection the host does not give. A fleet that still runs the older "
+        "release runs the service without it.",
+        _example(
+            "web.service",
+            "[Service]\nExecStart=/usr/bin/web\nPrivateTmp=disconnected\n",
+            "web.service:3:1: UG309 web.service: PrivateTmp=disconnected: systemd 252 ignores this value "
+            "(added in 257); the protection is off on this release",
+        ),
+        5.0,
+    ),
     "UG401": Doc(
         "A suppression hides a finding from every later reader; the reason is what tells them it was "
         "a decision and not an accident.",

@@ -142,7 +142,7 @@ def test_extends_merges(tmp_path: Path) -> None:
         ),
         (
             'policy-version = 1\nscoring = "systemd-999"\n',
-            "p.toml: scoring: 'systemd-999' is not one of ['systemd-252']",
+            "p.toml: scoring: 'systemd-999' is not one of ['systemd-252', 'systemd-255', 'systemd-257', 'systemd-262']",
         ),
         ('policy-version = "1"\n', "p.toml: policy-version: must be an integer, not '1'"),
     ],

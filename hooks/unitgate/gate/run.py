@@ -28,7 +28,16 @@ from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
-from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
+from unitgate.policy import (
+    DEFAULT_SCORING,
+    SYSTEMD_MODELS,
+    ContainerRules,
+    Finder,
+    Policy,
+    PolicyError,
+    UnitPolicy,
+    load_file,
+)
 
 if TYPE_CHECKING:
     from unitgate.quadlet.engine import QuadletInspection
@@ -63,10 +72,13 @@ def evaluate(
     return findings
 
 
-def analyze_units(paths: Sequence[str], *, podman: str | None = None) -> list[UnitAnalysis]:
-    """The engine's analysis of every unit the paths reach (`podman`: the release whose quadlet reads
-    `.container` files and decides which containers a drop-in reaches; None: the default)."""
-    return [run_job(job) for job in plan(paths, podman=podman)]
+def analyze_units(
+    paths: Sequence[str], *, model: str = DEFAULT_SCORING, podman: str | None = None
+) -> list[UnitAnalysis]:
+    """The engine's analysis of every unit the paths reach, scored with the systemd `model`
+    (`podman`: the release whose quadlet reads `.container` files and decides which containers a
+    drop-in reaches; None: the default)."""
+    return [run_job(job) for job in plan(paths, model=model, podman=podman)]
 
 
 Analyzer = Callable[..., list[UnitAnalysis]]  # like `analyze_units`
@@ -123,12 +135,14 @@ def check(
     inspect: Inspector | None = None,
     color: bool = False,
     podman: str | None = None,
+    scoring: str | None = None,
     grouped: bool = True,
     baseline: Baseline | None = None,
 ) -> Result:
-    """Analyse `paths` and hold every affected unit against its policy. `podman` ("5.4", "5.8")
-    overrides the policies' `[container] podman`. Raises PolicyError for a `policy_file` that cannot
-    be used. Everything else is per file: a path that does not exist, or a discovered policy that cannot
+    """Analyse `paths` and hold every affected unit against its policy, on each of the policy's
+    systemd scoring models. `scoring` ("systemd-257") overrides the policies' `scoring`, `podman`
+    ("5.4", "5.8") their `[container] podman`. Raises PolicyError for a `policy_file` that cannot be
+    used. Everything else is per file: a path that does not exist, or a discovered policy that cannot
     be used, is an error in `Result.errors` (exit 2) and the other files are still checked; a file that
     cannot be read is a UG308 finding for that file."""
     errors = [f"error: {p}: no such file" for p in paths if not os.path.lexists(p)]
@@ -151,35 +165,50 @@ def check(
         policy = policy_for(path)
         return None if policy is None else policy.for_unit("")
 
+    def models_for(path: str) -> tuple[str, ...]:
+        policy = policy_for(path)
+        return (scoring,) if scoring else (policy.scoring if policy is not None else (DEFAULT_SCORING,))
+
     def container_rules(unit_policy: UnitPolicy) -> ContainerRules:
         rules = unit_policy.container
         return rules if podman is None else replace(rules, podman=podman)
 
-    # Units first, then quadlets, each in the order given (the summary lists them so); quadlets per
-    # podman release, which decides the containers a drop-in reaches.
-    systemd_paths = [p for p in paths if not is_quadlet(p)]
+    # Units first (once per scoring model, oldest release first), then quadlets (per podman release,
+    # which decides the containers a drop-in reaches), each in the order given.
+    by_model: dict[str, list[str]] = {}
     by_release: dict[str | None, list[str]] = {}
     for given in paths:
         if is_quadlet(given):
             policy = policy_for(given)
             release = podman or (policy.container.podman if policy is not None else None)
             by_release.setdefault(release, []).append(given)
+        else:
+            for model in models_for(given):
+                by_model.setdefault(model, []).append(given)
     analyses = [
-        *(analyze(systemd_paths) if systemd_paths else []),
+        *(
+            a if a.model == model else replace(a, model=model)  # results that needed no loading
+            for model in SYSTEMD_MODELS
+            if model in by_model
+            for a in analyze(by_model[model], model=model)
+        ),
         *(a for release, group in by_release.items() for a in analyze(group, podman=release)),
     ]
 
     findings: list[Finding] = []
     per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
     summaries: list[UnitSummary] = []
-    # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
-    seen: set[tuple[str, str]] = set()
+    # A unit is its name *in its root*: two x.service in different roots are two units, both checked;
+    # once per scoring model, its findings gathered in one entry of `per_unit`.
+    entry_of: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str, str]] = set()
     checked: list[UnitAnalysis] = []
     pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for analysis in analyses:
-        key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        root_key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        key = (*root_key, analysis.model)
         if key in seen:
-            continue  # each unit once, even when several changed files reach it
+            continue  # each unit once per model, even when several changed files reach it
         seen.add(key)
         policy = policy_for(analysis.path)
         if policy is None:
@@ -198,16 +227,16 @@ def check(
         unit_findings = evaluate(analysis, unit_policy, inspection)
         if inspection is not None:
             unit_findings += _declared_mode(analysis, inspection, unit_policy.container)
-        per_unit.append(
-            (
-                [
-                    f
-                    for f in unit_findings
-                    if not unit_policy.ignores(f.rule, f.directive, container=container)
-                ],
-                analysis.sources,
-            )
-        )
+        kept_findings = [
+            replace(f, models=(analysis.model,))
+            for f in unit_findings
+            if not unit_policy.ignores(f.rule, f.directive, container=container)
+        ]
+        if root_key in entry_of:  # the same unit on another scoring model
+            per_unit[entry_of[root_key]][0].extend(kept_findings)
+        else:
+            entry_of[root_key] = len(per_unit)
+            per_unit.append((kept_findings, analysis.sources))
         if container:
             from unitgate.gate import container_advice
 
@@ -229,6 +258,8 @@ def check(
             )
         )
     analyses = checked
+    multi = {a.unit for a in analyses if not is_container(a) and len(models_for(a.path)) > 1}
+    per_unit = [(_per_model(unit_findings, multi), sources) for unit_findings, sources in per_unit]
 
     files = list(dict.fromkeys([*paths, *(s for a in analyses for s in a.sources)]))
     by_file: dict[str, list[suppress.Suppression]] = {}
@@ -270,11 +301,15 @@ def check(
     final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
     baselined = None
     if baseline is not None:
-        exposures = {s.unit: s.exposure for s in summaries}
+        exposures: dict[str, int | None] = {}
+        for summary in summaries:  # the highest over the unit's models: the baseline records one
+            old = exposures.get(summary.unit)
+            exposures[summary.unit] = summary.exposure if old is None else max(old, summary.exposure or 0)
         baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
         final = list(baselined.kept)
     if grouped:
         final = group_missing(final, {a.unit: p for a in analyses if (p := dropin_path(a))})
+    final = [_shown_models(f) if f.unit in multi and f.models else f for f in final]
     final = cap_per_file(final)
     info = RunInfo(
         version=__version__,
@@ -324,6 +359,21 @@ def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) ->
             )
         )
     return sorted(out, key=Finding.sort_key)
+
+
+def _per_model(findings: list[Finding], multi: set[str]) -> list[Finding]:
+    """Findings about units gated on several models: one finding per distinct problem, carrying every
+    model it holds on; others unchanged."""
+    merged: dict[Finding, list[str]] = {}
+    for f in findings:
+        key = replace(f, models=()) if f.unit in multi else f
+        merged.setdefault(key, []).extend(f.models)
+    return [replace(f, models=tuple(models)) if f.unit in multi else f for f, models in merged.items()]
+
+
+def _shown_models(f: Finding) -> Finding:
+    """The models at the end of the message ("... [systemd-252, systemd-257]"), for every format."""
+    return replace(f, message=f"{f.message} [{', '.join(f.models)}]")
 
 
 def _declared_mode(
@@ -440,6 +490,7 @@ def run(ns: argparse.Namespace) -> int:
             color=fmt == "text" and use_color(),
             baseline=baseline,
             podman=getattr(ns, "podman", None),
+            scoring=getattr(ns, "scoring", None),
         )
     except PolicyError as exc:
         print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
