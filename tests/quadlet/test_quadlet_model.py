@@ -12,14 +12,23 @@ PKG = Path(score.__file__).parent
 
 # Lowest first: a module may import only modules before it (no import circles, one direction).
 LAYERS = (
+    "words",
     "parser",
     "keys",
     "releases",
     "specifiers",
     "dropins",
     "cmdline",
+    "gen_text",
+    "gen_service",
+    "gen_shared",
     "generate",
+    "posture_types",
+    "run_args",
     "posture",
+    "score_rules",
+    "score_table1",
+    "score_table2",
     "score",
     "engine",
 )
