@@ -19,6 +19,7 @@ from functools import lru_cache
 from unitgate.analysis import Merged, UnitAnalysis
 from unitgate.model import Assignment, Location
 from unitgate.security import names
+from unitgate.security.directives.flags import SCORED_BOOLS
 from unitgate.security.info import SecurityInfo, build_info
 from unitgate.security.releases import DEFAULT_MODEL, MODELS, release
 from unitgate.security.settings import UnitState, apply, capability_mask, new_state, parse_boolean
@@ -35,28 +36,9 @@ class Kind(Enum):
     SYSCALLS = "syscalls"  # SystemCallFilter=: an allow- or deny-list of system calls
 
 
-# Boolean directives the engine keeps, by their UnitState/SecurityInfo field.
-_FLAGS = {
-    "PrivateDevices": "private_devices",
-    "PrivateMounts": "private_mounts",
-    "PrivateNetwork": "private_network",
-    "PrivateTmp": "private_tmp",
-    "PrivateUsers": "private_users",
-    "ProtectControlGroups": "protect_control_groups",
-    "ProtectKernelModules": "protect_kernel_modules",
-    "ProtectKernelTunables": "protect_kernel_tunables",
-    "ProtectKernelLogs": "protect_kernel_logs",
-    "ProtectClock": "protect_clock",
-    "ProtectHostname": "protect_hostname",
-    "LockPersonality": "lock_personality",
-    "MemoryDenyWriteExecute": "memory_deny_write_execute",
-    "NoNewPrivileges": "no_new_privileges",
-    "RestrictRealtime": "restrict_realtime",
-    "RestrictSUIDSGID": "restrict_suid_sgid",
-    "RemoveIPC": "remove_ipc",
-    "DynamicUser": "dynamic_user",
-    "Delegate": "delegate",
-}
+# Boolean directives the engine keeps, by their UnitState/SecurityInfo field: the engine's own table
+# (one place), plus Delegate=, which the engine parses with its cgroup-controller list.
+_FLAGS = {**SCORED_BOOLS, "Delegate": "delegate"}
 
 
 # Directive (in its unit type's own section) -> how to read it, and the engine's field.
