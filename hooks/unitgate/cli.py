@@ -89,6 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: github under GitHub Actions, else text)",
     )
+    check.add_argument(
+        "--scoring",
+        choices=MODELS,
+        default=None,
+        metavar="MODEL",
+        help="the systemd release whose rules score the units, instead of the policy's scoring: "
+        f"{', '.join(MODELS)}",
+    )
+    check.add_argument(
+        "--podman",
+        choices=("5.4", "5.8"),
+        default=None,
+        help="podman release whose quadlet reads .container files (default: the policy's [container] "
+        "podman, else 5.4)",
+    )
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument(
         "--exit-zero",

@@ -142,6 +142,18 @@ RULES: tuple[Rule, ...] = (
         man="systemd.unit",
     ),
     Rule(
+        "UG309",
+        "newer-than-release",
+        Level.WARNING,
+        "The line uses a value or directive that the systemd release of the scoring model does not know "
+        "(a later release added it), so on hosts running that release the line does nothing: the "
+        "protection it asks for is off.",
+        "Use a value that release knows (PrivateTmp=yes instead of PrivateTmp=disconnected on 252), or, "
+        "if no host runs that release, set the policy's scoring to the release your hosts run. The "
+        "message names the release that added the value.",
+        man="systemd.exec",
+    ),
+    Rule(
         "UG401",
         "suppression-without-reason",
         Level.ERROR,
@@ -187,6 +199,17 @@ RULES: tuple[Rule, ...] = (
         "A file has more findings than unitgate shows for one file; the rest are counted in this finding.",
         "Fix the findings shown and run again; a file with this many problems is usually not a unit file "
         "or is badly broken.",
+    ),
+    Rule(
+        "UG904",
+        "container-mode-declared",
+        Level.NOTE,
+        "The policy declared how a podman quadlet runs (rootless or rootful), so it was read that way "
+        "rather than as its location implies.",
+        "Nothing to do if the declaration is right: [container] rootless = true/false, or a list of "
+        "path globs of rootless quadlets (relative to the policy file). The JSON output's `mode` says "
+        "how every container was read, and why.",
+        man="podman-systemd.unit",
     ),
 )
 
@@ -284,6 +307,7 @@ class Finding:
     unit: str | None = None  # the unit the finding is about, if any
     directive: str | None = None  # "NoNewPrivileges": for suppressions and man-page links
     level: Level | None = None  # None: the rule's level
+    models: tuple[str, ...] = ()  # the scoring models the finding holds under ("systemd-257"); () for none
     fix: str | None = None  # the `Key=value` line that resolves it, in the unit's own section, if one does
 
     @property
@@ -310,6 +334,8 @@ class UnitSummary:
     max_exposure: int | None  # tenths
     policy: str  # where the policy came from, e.g. ".unitgate.toml (extends strict@1)"
     model: str = "systemd-252"  # the exposure model: "systemd-252", or "quadlet-1" for a container
+    podman: str | None = None  # a container: the podman release whose quadlet read it ("5.4")
+    mode: str | None = None  # a container: how it was read and why ("rootless (it lives in ...)")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from unitgate import escape, fsread, policy_cache
+from unitgate.model import Assignment, Location
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
@@ -27,10 +28,13 @@ from unitgate.policy_terms import (
     CONTAINER_BOOLEANS,
     CONTAINER_CAPABILITY_KEYS,
     DEFAULT_BUILTIN,
+    DEFAULT_CONTAINER_SCORING,
+    DEFAULT_PODMAN,
     DEFAULT_SCORING,
     POLICY_FILE,
     POLICY_VERSION,
     SCHEMA_FILE,
+    SYSTEMD_MODELS,
     PolicyError,
     Value,
     canonical_check,
@@ -43,6 +47,9 @@ from unitgate.policy_terms import (
 )
 from unitgate.records import dataclass, field
 
+if TYPE_CHECKING:
+    from unitgate.security.releases import Release
+
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
     "CAPABILITY_DIRECTIVES",
@@ -50,10 +57,13 @@ __all__ = [
     "CONTAINER_BOOLEANS",
     "CONTAINER_CAPABILITY_KEYS",
     "DEFAULT_BUILTIN",
+    "DEFAULT_CONTAINER_SCORING",
+    "DEFAULT_PODMAN",
     "DEFAULT_SCORING",
     "POLICY_FILE",
     "POLICY_VERSION",
     "SCHEMA_FILE",
+    "SYSTEMD_MODELS",
     "ContainerRules",
     "Finder",
     "Override",
@@ -79,9 +89,14 @@ class ContainerRules:
     Keys of `require`/`forbid` are `[Container]` keys ("ReadOnly"); `ignore` holds rule ids and
     canonical keys ("Container.ReadOnly", "Service.User"). `None` scalars: not set here."""
 
-    scoring: str | None = None
-    max_exposure: int | None = None  # tenths, quadlet-1 exposure
-    rootless: bool | None = None  # None: the mode implied by where the file lives
+    scoring: str | None = None  # the container model; None: DEFAULT_CONTAINER_SCORING
+    podman: str | None = None  # the podman release whose quadlet reads the file; None: DEFAULT_PODMAN
+    max_exposure: int | None = None  # tenths, exposure in the container model
+    rootless: bool | None = None  # None: a rootless pattern, else the mode implied by where the file lives
+    # `rootless = ["home/*/quadlets/**"]`: globs of files holding rootless quadlets, relative to
+    # `rootless_base` (the directory of the policy file that declared them)
+    rootless_paths: tuple[str, ...] = ()
+    rootless_base: str | None = None
     require: Mapping[str, Value] = field(default_factory=dict)
     forbid: Mapping[str, Value] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
@@ -92,12 +107,19 @@ class ContainerRules:
         """No rule at all: nothing to check a container against."""
         return self.max_exposure is None and not self.require and not self.forbid
 
+    @property
+    def model(self) -> str:
+        return self.scoring or DEFAULT_CONTAINER_SCORING
+
     def over(self, base: ContainerRules) -> ContainerRules:
         """These rules on top of `base`: scalars replace, require/forbid per key, lists add up."""
         return ContainerRules(
             scoring=self.scoring if self.scoring is not None else base.scoring,
+            podman=self.podman if self.podman is not None else base.podman,
             max_exposure=self.max_exposure if self.max_exposure is not None else base.max_exposure,
             rootless=self.rootless if self.rootless is not None else base.rootless,
+            rootless_paths=(*base.rootless_paths, *self.rootless_paths),
+            rootless_base=self.rootless_base or base.rootless_base,
             require={**base.require, **self.require},
             forbid={**base.forbid, **self.forbid},
             ignore=base.ignore | self.ignore,
@@ -157,7 +179,7 @@ class Policy:
 
     origin: str  # the file it came from, or "built-in strict@1"
     extends: tuple[str, ...] = ()  # the built-ins it stands on, nearest first
-    scoring: str = DEFAULT_SCORING
+    scoring: tuple[str, ...] = (DEFAULT_SCORING,)  # systemd models; a unit is gated on each
     max_exposure: int | None = None  # tenths
     require: Mapping[str, Value] = field(default_factory=dict)  # key: "Service.NoNewPrivileges"
     forbid: Mapping[str, Value] = field(default_factory=dict)
@@ -198,7 +220,7 @@ class UnitPolicy:
     """What the gate checks one unit against."""
 
     description: str
-    scoring: str
+    scoring: tuple[str, ...]  # systemd models, oldest release first
     max_exposure: int | None
     require: Mapping[str, Value]
     forbid: Mapping[str, Value]
@@ -270,7 +292,7 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Po
     # semantics and `extends` are checked again below as for any data.
     cached = policy_cache.lookup(kind, raw)
     if cached is not None:
-        return from_data(cached, shown, prefix=prefix, schema_valid=True)
+        return from_data(cached, shown, prefix=prefix, schema_valid=True, base=_directory(path))
     if pyproject and not mentions_policy_table(raw):
         raise PolicyError(shown, "has no [tool.unitgate] table")
     data = _parse_toml(raw, shown)
@@ -279,9 +301,14 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Po
         if not isinstance(table, dict):
             raise PolicyError(shown, "has no [tool.unitgate] table")
         data = table
-    policy = from_data(data, shown, prefix=prefix)
+    policy = from_data(data, shown, prefix=prefix, base=_directory(path))
     policy_cache.store(kind, raw, data)
     return policy
+
+
+def _directory(path: str | os.PathLike[str]) -> str:
+    """Where relative paths in a policy file start: the directory holding it."""
+    return os.path.dirname(os.path.abspath(path))
 
 
 def default_policy() -> Policy:
@@ -382,9 +409,11 @@ def from_data(
     prefix: str = "",
     trusted: bool = False,
     schema_valid: bool = False,
+    base: str | None = None,
     _seen: tuple[str, ...] = (),
 ) -> Policy:
-    """Build a Policy from parsed TOML, validating it unless `trusted` (built-ins)."""
+    """Build a Policy from parsed TOML, validating it unless `trusted` (built-ins). `base`: the
+    directory relative paths in it start from (the policy file's; default the working directory)."""
 
     def key(*parts: str | int) -> str:
         return key_path(prefix, *parts)
@@ -411,25 +440,93 @@ def from_data(
 
     own = Policy(
         origin=origin,
-        scoring=data.get("scoring", DEFAULT_SCORING),
+        scoring=_models(data.get("scoring", DEFAULT_SCORING)),
         max_exposure=_tenths(data.get("max-exposure")),
         require=_directives(data.get("require", {})),
         forbid=_directives(data.get("forbid", {})),
         ignore=frozenset(data.get("ignore", ())),
         exclude_checks=frozenset(canonical_check(c) for c in data.get("exclude-checks", ())),
         overrides=tuple(_override(o) for o in data.get("override", ())),
-        container=_container(data.get("container", {})),
+        container=_container(data.get("container", {}), base),
     )
     extends = data.get("extends")
-    if extends is None:
-        return own
-    base = load_builtin(extends, referrer=origin, _seen=_seen)
-    return Policy(
-        origin=origin,
-        extends=(extends, *base.extends),
-        scoring=data.get("scoring", base.scoring),
-        overrides=(*base.overrides, *own.overrides),
-        **layered(base, own),
+    merged = own
+    if extends is not None:
+        builtin = load_builtin(extends, referrer=origin, _seen=_seen)
+        merged = Policy(
+            origin=origin,
+            extends=(extends, *builtin.extends),
+            scoring=own.scoring if "scoring" in data else builtin.scoring,
+            overrides=(*builtin.overrides, *own.overrides),
+            **layered(builtin, own),
+        )
+    if not trusted:
+        check_requirements_exist(data, merged.scoring, origin, prefix)
+    return merged
+
+
+def _models(value: str | list[str]) -> tuple[str, ...]:
+    """`scoring` as written (one model, or a list), oldest release first."""
+    names = [value] if isinstance(value, str) else value
+    return tuple(m for m in SYSTEMD_MODELS if m in names)
+
+
+def check_requirements_exist(
+    data: Mapping[str, Any], models: tuple[str, ...], origin: str, prefix: str = ""
+) -> None:
+    """A required directive or value that the release of a scoring model does not know (it only
+    exists in a later one) can never be met there: a policy error that says which release added it.
+    (`forbid` needs no such check: a value the release ignores is never in effect.)"""
+    from unitgate.security.releases import release
+
+    scopes: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), data)]
+    scopes += [(("override", i), o) for i, o in enumerate(data.get("override", ()))]
+    for model in models:
+        rel = release(model)
+        for where, scope in scopes:
+            for name, value in scope.get("require", {}).items():
+                key = canonical_directive(name)
+                section, _, directive = key.partition(".")
+                if key in CAPABILITY_DIRECTIVES:
+                    continue  # capability names: every release knows them (unknown ones are dropped)
+                problems = [_newer(rel, section, directive, t) for t in _probe_texts(to_value(value))]
+                if problems and all(problems):  # no accepted alternative exists in this release
+                    where_key = key_path(prefix, *where, "require", name)
+                    raise PolicyError(origin, _newer_message(problems[0] or "", model), where_key)
+
+
+def _newer(rel: Release, section: str, directive: str, text: str) -> str | None:
+    """The engine's diagnostic when `directive=text` only exists in a later release than `rel`."""
+    from unitgate.security.settings import NEWER_KEY, NEWER_VALUE, apply, new_state
+    from unitgate.security.words import UnitContext
+
+    state = new_state("service", "system", rel)  # the probe is a service, as in gate/values.py
+    line = Assignment(section, directive, text, Location("<policy>", 0))
+    outcome = apply(state, line, UnitContext("policy.service"))
+    return next((d.message for d in outcome.diagnostics if d.code in (NEWER_KEY, NEWER_VALUE)), None)
+
+
+def _probe_texts(value: Value) -> tuple[str, ...]:
+    """What to feed the engine for each accepted alternative ("*": any value, so only the name)."""
+    if isinstance(value, bool):
+        return ("yes" if value else "no",)
+    alternatives = (value,) if isinstance(value, str) else value
+    return tuple("" if a == "*" else a for a in alternatives)
+
+
+def _newer_message(engine: str, model: str) -> str:
+    """The engine's 'X=v: systemd 252 ignores this value (added in 257); ...' (or 'X= is not known to
+    systemd 252 (added in 257)...') as a policy problem."""
+    what = re.split(r": | is not known", engine, maxsplit=1)[0]
+    since = re.search(r"added in (\d+)", engine) or re.search(r"systemd (\d+) knows it", engine)
+    added = int(since[1]) if since else 0
+    later = next((m for m in SYSTEMD_MODELS if int(m.rpartition("-")[2]) >= added), None)
+    fix = f"require what {model} knows"
+    if later:
+        fix += f', or set scoring = "{later}"'
+    return (
+        f"{what} only exists from systemd {added} on, but the policy scores with {model}: no unit could "
+        f"meet this requirement there; {fix}"
     )
 
 
@@ -454,11 +551,16 @@ def _override(data: Mapping[str, Any]) -> Override:
     )
 
 
-def _container(data: Mapping[str, Any]) -> ContainerRules:
+def _container(data: Mapping[str, Any], base: str | None = None) -> ContainerRules:
+    rootless = data.get("rootless")
+    paths = tuple(rootless) if isinstance(rootless, list) else ()
     return ContainerRules(
         scoring=data.get("scoring"),
+        podman=data.get("podman"),
         max_exposure=_tenths(data.get("max-exposure")),
-        rootless=data.get("rootless"),
+        rootless=rootless if isinstance(rootless, bool) else None,
+        rootless_paths=paths,
+        rootless_base=(base or os.getcwd()) if paths else None,
         require={k: to_value(v) for k, v in data.get("require", {}).items()},
         forbid={k: to_value(v) for k, v in data.get("forbid", {}).items()},
         ignore=frozenset(container_key(i) for i in data.get("ignore", ())),

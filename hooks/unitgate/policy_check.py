@@ -201,7 +201,10 @@ _TOP_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     **_SCOPE_KEYS,
     "policy-version": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
     "extends": ("a string", lambda v: isinstance(v, str)),
-    "scoring": ("a string", lambda v: isinstance(v, str)),
+    "scoring": (
+        "a string or a list of strings",
+        lambda v: isinstance(v, str) or (_is_strings(v) and bool(v)),
+    ),
     "container": ("a table", lambda v: isinstance(v, Mapping)),
     "override": (
         "an array of tables",
@@ -217,7 +220,8 @@ _OVERRIDE_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
 _CONTAINER_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     **_SCOPE_KEYS,
     "scoring": ("a string", lambda v: isinstance(v, str)),
-    "rootless": ("true or false", lambda v: isinstance(v, bool)),
+    "podman": ("a string", lambda v: isinstance(v, str)),
+    "rootless": ("true, false or a list of path patterns", lambda v: isinstance(v, bool) or _is_strings(v)),
 }
 
 
@@ -306,6 +310,12 @@ def _schema_message(error: Any) -> str:
             return f"unknown key {extra[0]!r}{hint}"
     if error.validator == "const" and error.schema.get("const") is not None:
         return f"must be {error.schema['const']!r}, not {error.instance!r}"
+    if error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["rootless"]:
+        return f'{error.instance!r} is not true/false or a list of path patterns (["home/*/quadlets/**"])'
+    if error.validator == "oneOf" and isinstance(error.instance, str):  # a name, or a list of names
+        enum = next((e for e in error.context or () if e.validator == "enum"), None)
+        if enum is not None:
+            return str(enum.message)
     if error.validator == "oneOf" and list(error.schema_path)[-2:-1] == ["additionalProperties"]:
         return f"{error.instance!r} is not true/false, a string, or a non-empty list of distinct strings"
     if error.validator == "pattern" and list(error.absolute_path) == ["extends"]:
@@ -347,7 +357,9 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-_CONTAINER_TABLE_KEYS = frozenset({"scoring", "max-exposure", "rootless", "ignore", "exclude-checks"})
+_CONTAINER_TABLE_KEYS = frozenset(
+    {"scoring", "podman", "max-exposure", "rootless", "ignore", "exclude-checks"}
+)
 
 
 def cache_dir() -> Path | None:

@@ -14,10 +14,22 @@ __all__ = ["CAPABILITIES"]
 POLICY_VERSION = 1
 
 
+# The systemd scoring models (security/releases.py), oldest first; policy-version 1 without `scoring`
+# (and `explain` without --scoring) keeps the first, so verdicts never move silently.
+SYSTEMD_MODELS = ("systemd-252", "systemd-255", "systemd-257", "systemd-262")
 DEFAULT_SCORING = "systemd-252"
 
 
-DEFAULT_BUILTIN = "baseline@1"
+# Containers: the exposure models (quadlet/score.py) and the podman releases whose quadlet is modelled
+# (quadlet/releases.py); policy-version 1 defaults to the first of each, so verdicts do not move.
+CONTAINER_MODELS = ("quadlet-1", "quadlet-2")
+DEFAULT_CONTAINER_SCORING = "quadlet-1"
+PODMAN_RELEASES = ("5.4", "5.8")
+DEFAULT_PODMAN = "5.4"
+
+
+# With no policy file: the newest baseline, so containers are gated too (baseline@1 has no [container]).
+DEFAULT_BUILTIN = "baseline@2"
 
 
 POLICY_FILE = ".unitgate.toml"

@@ -188,6 +188,19 @@ DOCS: dict[str, Doc] = {
         ),
         5.0,
     ),
+    "UG309": Doc(
+        "A unit is judged by the systemd release it will run on (the policy's scoring model). A value "
+        "that release does not know is ignored there, with a warning in the journal nobody reads: the "
+        "author asked for a protection the host does not give. A fleet that still runs the older "
+        "release runs the service without it.",
+        _example(
+            "web.service",
+            "[Service]\nExecStart=/usr/bin/web\nPrivateTmp=disconnected\n",
+            "web.service:3:1: UG309 web.service: PrivateTmp=disconnected: systemd 252 ignores this value "
+            "(added in 257); the protection is off on this release",
+        ),
+        5.0,
+    ),
     "UG401": Doc(
         "A suppression hides a finding from every later reader; the reason is what tells them it was "
         "a decision and not an accident.",
@@ -239,7 +252,7 @@ DOCS: dict[str, Doc] = {
         _example(
             "web.container",
             "",
-            "web.container:1:1: UG902 web.container: the policy (built-in default (baseline@1)) has no "
+            "web.container:1:1: UG902 web.container: the policy (.unitgate.toml (extends baseline@1)) has no "
             "[container] rules, so only quadlet load errors and warnings were checked; add a [container] "
             "table to check more",
         ),
@@ -256,6 +269,19 @@ DOCS: dict[str, Doc] = {
             "shows 99 per file",
         ),
         1.0,
+    ),
+    "UG904": Doc(
+        "Whether a container is rootless changes its score (a rootless container's root is an "
+        "unprivileged host user), and a repository layout rarely says it. When the policy's declaration, "
+        "not the file's location, decided it, the note names the declaration, so a reader sees why the "
+        "container scored as it did.",
+        _example(
+            "home/bob/quadlets/app.container",
+            "",
+            "home/bob/quadlets/app.container:1:1: UG904 app.container: read as a rootless quadlet of podman "
+            "5.4.2: its path matches the policy's rootless pattern 'home/*/quadlets/**'",
+        ),
+        0.1,
     ),
 }
 

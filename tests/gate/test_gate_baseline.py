@@ -42,7 +42,7 @@ def test_check_passes_on_baselined_findings_after_unrelated_edits(
     run = run_cli("check", "units/backup.service", "units/web.service", cwd=repo)
     assert run.code == 0, run.out
     assert run.out == (
-        "All checks passed: 2 units from 2 files; policy: built-in default (baseline@1).\n"
+        "All checks passed: 2 units from 2 files; policy: built-in default (baseline@2).\n"
         "Baseline: 19 baselined findings remain (.unitgate-baseline.json).\n"
     )
 
@@ -55,7 +55,7 @@ def test_check_fails_on_new_findings_only(repo: Path, run_cli: Callable[..., Run
     assert run.out == (
         "units/web.service:8:1: UG102 web.service: ProtectKernelTunables=no is not accepted by the policy: write ProtectKernelTunables=yes\n"
         "\n"
-        "Found 1 error in 1 unit from 1 file; policy: built-in default (baseline@1).\n"
+        "Found 1 error in 1 unit from 1 file; policy: built-in default (baseline@2).\n"
         "Baseline: 8 baselined findings remain (.unitgate-baseline.json); web.service improved; "
         "`unitgate check --update-baseline` records it.\n"
     )

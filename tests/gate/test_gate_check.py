@@ -170,7 +170,7 @@ def test_unsupported_file_is_a_finding_not_a_crash(repo: Path, monkeypatch: pyte
     analysis = UnitAnalysis(
         "web.container", "web.container", None, (), LoadState.ERROR, diagnostics=(diagnostic,)
     )
-    result = gate.check(["web.container"], analyze=lambda paths: [analysis])
+    result = gate.check(["web.container"], analyze=lambda paths, **_: [analysis])
     assert result.exit_code == 1
     assert [(f.rule, str(f.location)) for f in result.findings] == [("UG901", "web.container")]
     assert result.findings[0].message == (

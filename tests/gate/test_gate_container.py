@@ -53,7 +53,10 @@ def tree(repo: Path, files: dict[str, str], policy: str = POLICY) -> Path:
 def test_hardened_container_passes(repo: Path, run_cli: Callable[..., Run]) -> None:
     tree(repo, {"app.container": HARDENED})
     run = run_cli("check", "app.container", cwd=repo)
-    assert (run.code, run.out) == (0, "All checks passed: 1 unit from 1 file; policy: .unitgate.toml.\n")
+    assert (run.code, run.out) == (
+        0,
+        "All checks passed: 1 unit from 1 file; policy: .unitgate.toml; containers read as podman 5.4.\n",
+    )
 
 
 def test_quadlet_booleans_any_case(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -183,7 +186,10 @@ def test_service_user_is_reported(repo: Path, run_cli: Callable[..., Run]) -> No
     assert lines(run) == [
         "app.container:11:1: UG306 app.container: quadlet does not support the key Group= in [Service] (podman ≥5.6 warns 'use at your own risk'); it changes the podman process, not the container. Use User=/Group= in [Container]"
     ]
-    assert run.out.splitlines()[-1] == "Found 1 warning in 1 unit from 1 file; policy: .unitgate.toml."
+    assert (
+        run.out.splitlines()[-1]
+        == "Found 1 warning in 1 unit from 1 file; policy: .unitgate.toml; containers read as podman 5.4."
+    )
 
 
 def test_exposure_above_maximum(repo: Path, run_cli: Callable[..., Run]) -> None:
@@ -218,16 +224,29 @@ def test_rootless_setting_rescores(repo: Path, run_cli: Callable[..., Run]) -> N
     assert [u.exposure for u in rootful.info.units] == [14]
     tree(repo, {"app.container": unit}, policy + "rootless = true\n")
     rootless = gate.check([str(repo / "app.container")])
-    assert ([u.exposure for u in rootless.info.units], rootless.findings) == ([5], ())
+    assert [u.exposure for u in rootless.info.units] == [5]
+    assert [(f.rule, f.message) for f in rootless.findings] == [
+        (
+            "UG904",
+            "app.container: read as a rootless quadlet of podman 5.4.2: the policy sets "
+            "[container] rootless = true",
+        )
+    ]
 
 
 def test_no_container_rules_is_a_note(repo: Path, run_cli: Callable[..., Run]) -> None:
-    write_tree(repo, {"app.container": "[Container]\nImage=quay.io/example/app:1.0\n"})
+    write_tree(
+        repo,
+        {
+            "app.container": "[Container]\nImage=quay.io/example/app:1.0\n",
+            ".unitgate.toml": 'policy-version = 1\nextends = "baseline@1"\n',
+        },
+    )
     run = run_cli("check", "app.container", cwd=repo)
     assert (run.code, lines(run)) == (
         0,
         [
-            "app.container:1:1: UG902 app.container: the policy (built-in default (baseline@1)) has no [container] rules, so only quadlet load errors and warnings were checked; add a [container] table to check more"
+            "app.container:1:1: UG902 app.container: the policy (.unitgate.toml (extends baseline@1)) has no [container] rules, so only quadlet load errors and warnings were checked; add a [container] table to check more"
         ],
     )
 
@@ -268,7 +287,7 @@ def test_suppression_with_bare_key_in_a_quadlet(repo: Path, run_cli: Callable[..
     run = run_cli("check", "app.container", cwd=repo)
     assert (run.code, run.out) == (
         0,
-        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml.\n",
+        "All checks passed: 1 unit from 1 file, 1 suppressed; policy: .unitgate.toml; containers read as podman 5.4.\n",
     )
 
 
@@ -303,6 +322,8 @@ def test_json_and_sarif_for_containers(repo: Path, run_cli: Callable[..., Run]) 
             "max_exposure": 2.0,
             "policy": ".unitgate.toml",
             "model": "quadlet-1",
+            "podman": "5.4",
+            "mode": "rootful (not in a quadlet search directory and no rootless pattern matches it: the stricter reading)",
         }
     ]
     by_rule = {f["rule"]: f for f in doc["findings"]}
@@ -356,7 +377,7 @@ def test_json_and_sarif_for_containers(repo: Path, run_cli: Callable[..., Run]) 
         ),
         (
             '[container]\nscoring = "quadlet-9"\n',
-            "p.toml: container.scoring: 'quadlet-9' is not one of ['quadlet-1']",
+            "p.toml: container.scoring: 'quadlet-9' is not one of ['quadlet-1', 'quadlet-2']",
         ),
         (
             "[container]\nmax-exposure = 1.25\n",

@@ -142,7 +142,7 @@ def test_extends_merges(tmp_path: Path) -> None:
         ),
         (
             'policy-version = 1\nscoring = "systemd-999"\n',
-            "p.toml: scoring: 'systemd-999' is not one of ['systemd-252']",
+            "p.toml: scoring: 'systemd-999' is not one of ['systemd-252', 'systemd-255', 'systemd-257', 'systemd-262']",
         ),
         ('policy-version = "1"\n', "p.toml: policy-version: must be an integer, not '1'"),
     ],
@@ -192,7 +192,7 @@ def test_discovery(tmp_path: Path) -> None:
     finder = Finder(cwd=tmp_path)
     assert finder.for_path(str(tmp_path / "repo/a/b/x.service")).max_exposure == 30
     assert finder.for_path(str(tmp_path / "repo/c/y.service")).origin == "repo/pyproject.toml"
-    assert finder.for_path(str(tmp_path / "other/z.service")).origin == "built-in default (baseline@1)"
+    assert finder.for_path(str(tmp_path / "other/z.service")).origin == "built-in default (baseline@2)"
 
 
 def test_validation_is_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

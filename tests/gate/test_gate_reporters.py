@@ -196,6 +196,8 @@ def test_json_document() -> None:
         "max_exposure": 5.0,
         "policy": ".unitgate.toml (extends strict@1)",
         "model": "systemd-252",
+        "podman": None,
+        "mode": None,
     }
     assert doc["findings"][0] == {
         "rule": "UG101",
@@ -209,6 +211,7 @@ def test_json_document() -> None:
         "message": FINDINGS[0].message,
         "url": "https://www.freedesktop.org/software/systemd/man/systemd.exec.html#NoNewPrivileges=",
         "rule_url": "https://example.invalid/unitgate/blob/main/docs/rules/UG101.md",
+        "models": [],
     }
     assert doc["findings"][4]["line"] == 1  # a whole-file finding points at line 1
 

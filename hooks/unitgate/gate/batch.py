@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 class UnitOutcome:
     """One unit judged against its policy: what `check` keeps of it."""
 
-    key: tuple[str, str]  # the unit's name and its file's real path: a unit is checked once
+    key: tuple[str, str, str]  # name, its file's real path, scoring model: judged once per model
     broken_policy: tuple[str, str] | None = None  # (policy file, message): the unit was not judged
     sources: tuple[str, ...] = ()  # every file the unit was built from
     fragment: str | None = None  # the unit's own file, if it has one in the repository
     findings: tuple[Finding, ...] = ()  # after the policy's `ignore`, before suppressions
     summary: UnitSummary | None = None
     dropin: str | None = None  # where `unitgate fix` would write for it (grouping of UG101)
+    container: bool = False  # a quadlet container (not scored by the systemd models)
     # Kept only when the caller asks for analyses (a baseline, `fix`); None in a streaming run.
     kept: tuple[UnitAnalysis, UnitPolicy] | None = None
 

@@ -1,13 +1,15 @@
-"""Container exposure: the quadlet-1 score under the policy, and the fixes that bring it down."""
+"""Container exposure: the container model's score under the policy, and the fixes that bring it down."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.gate.container_values import Container
-from unitgate.gate.exposure import exposure_advice, saved, savings, score
+from unitgate.gate.exposure import exposure_advice, saved, savings
 from unitgate.policy import ContainerRules
-from unitgate.quadlet.score import CAP_GROUPS
+from unitgate.quadlet.score import CAP_GROUPS, rescore
 
 _FIXES: dict[str, str] = {
     "Privileged": "remove --privileged",
@@ -48,11 +50,23 @@ def check_fix(c: Container, check: CheckResult) -> str:
     return _FIXES.get(field_, f"fix {check.name}")
 
 
+# quadlet-2's row that sets a floor under the exposure instead of taking a share of the average.
+FLOOR_ROW = "BreakoutPath"
+
+
 def exposure(analysis: UnitAnalysis, rules: ContainerRules) -> int | None:
-    """The quadlet-1 exposure under the policy (after `[container] exclude-checks`)."""
+    """The container model's exposure under the policy (after `[container] exclude-checks`),
+    recomputed by the model's own rule, so quadlet-2 keeps its floor unless BreakoutPath is excluded."""
     if analysis.exposure is None or not rules.exclude_checks:
         return analysis.exposure
-    return score(analysis.checks, rules.exclude_checks)
+    return rescore(tuple(analysis.checks), rules.exclude_checks)
+
+
+def _floor_row(checks: Sequence[CheckResult], excluded: frozenset[str]) -> CheckResult | None:
+    """quadlet-2's breakout row, when it is kept and a path is open."""
+    if FLOOR_ROW in excluded:
+        return None
+    return next((c for c in checks if c.json_field == FLOOR_ROW and c.exposure), None)
 
 
 def exposure_findings(c: Container) -> list[Finding]:
@@ -71,6 +85,16 @@ def exposure_findings(c: Container) -> list[Finding]:
             "remove that first"
         )
         return [_finding_exposure(c, f"{head}: {advice}")]
+    floor = _floor_row(checks, excluded)
+    if floor is not None and floor.exposure is not None and floor.exposure > maximum:
+        where = f" at {floor.source}" if floor.source is not None and floor.source.line else ""
+        what = (floor.description or "")[:1].lower() + (floor.description or "")[1:]
+        advice = (
+            f"a breakout path is open ({what}{where}), which keeps the {c.analysis.model} exposure at "
+            f"{tenths(floor.exposure)} or more whatever else is hardened; close that path first"
+        )
+        return [_finding_exposure(c, f"{head}: {advice}")]
+    excluded = excluded | {FLOOR_ROW}  # the average alone: what the savings below can bring down
 
     def weakened(check: CheckResult) -> bool:
         return check.source is not None and check.source.line > 0

@@ -221,7 +221,11 @@ def run(ns: argparse.Namespace) -> int:
     out: list[str] = []
     failing = False
     written: list[str] = []
+    done: set[str] = set()
     for analysis, policy in result.checked:
+        if analysis.unit in done:
+            continue  # a unit gated on several scoring models: one drop-in, for all their findings
+        done.add(analysis.unit)
         findings = [f for f in result.findings if f.unit == analysis.unit and f.effective_level.blocks]
         if not findings:
             out.append(f"{analysis.unit}: meets its policy, nothing to write")

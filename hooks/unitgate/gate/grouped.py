@@ -13,13 +13,13 @@ from unitgate.records import replace
 
 def group_missing(findings: Sequence[Finding], dropins: Mapping[str, str]) -> list[Finding]:
     """One UG101 per unit and place; `dropins` maps a unit to the drop-in `unitgate fix` would write."""
-    groups: dict[tuple[str, Location], list[Finding]] = {}
+    groups: dict[tuple[str, Location, tuple[str, ...]], list[Finding]] = {}  # per scoring models too
     for f in findings:
         if f.rule == "UG101" and f.unit and f.fix:
-            groups.setdefault((f.unit, f.location), []).append(f)
+            groups.setdefault((f.unit, f.location, f.models), []).append(f)
     out: list[Finding] = []
     for f in findings:
-        group = groups.get((f.unit or "", f.location)) if f.rule == "UG101" and f.fix else None
+        group = groups.get((f.unit or "", f.location, f.models)) if f.rule == "UG101" and f.fix else None
         if group is None or len(group) == 1:
             out.append(f)
         elif f is group[0]:

@@ -6,6 +6,7 @@ from unitgate import __version__, fsread
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.findings import Finding, Level
 from unitgate.model import Diagnostic, Location, Severity
+from unitgate.security.settings import NEWER_KEY, NEWER_VALUE
 
 # Diagnostic codes of the engine (unitgate.engine) that the gate treats specially.
 NOT_SUPPORTED = "UG-INPUT-NOT-SUPPORTED"  # a file kind unitgate does not score: UG901
@@ -30,6 +31,10 @@ TOO_MANY = "UG-INPUT-TOO-MANY-DIAGNOSTICS"  # the engine's count of a file's war
 
 def is_input_error(diagnostic: Diagnostic) -> bool:
     return diagnostic.code in INPUT_ERRORS
+
+
+# A value or directive only a later release than the scoring model's knows: UG309.
+NEWER_RELEASE = frozenset({NEWER_VALUE, NEWER_KEY})
 
 
 def is_container(analysis: UnitAnalysis) -> bool:
@@ -121,6 +126,10 @@ def _diagnostic_finding(unit: str, diagnostic: Diagnostic) -> Finding:
         )
     if diagnostic.code == SHADOWED:
         return Finding("UG305", diagnostic.location, f"{unit}: {diagnostic.message}", unit)
+    if diagnostic.code in NEWER_RELEASE:
+        # "PrivateTmp=disconnected: systemd 252 ignores this value (added in 257); ..."
+        directive = diagnostic.message.split("=", 1)[0] if "=" in diagnostic.message else None
+        return Finding("UG309", diagnostic.location, f"{unit}: {diagnostic.message}", unit, directive)
     if diagnostic.severity is Severity.ERROR:
         return Finding("UG301", diagnostic.location, f"systemd would refuse this: {diagnostic.message}", unit)
     return Finding(

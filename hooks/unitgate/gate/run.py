@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
-from unitgate.engine import Job, analyze_paths, is_quadlet, plan, run_job
+from unitgate.engine import Job, is_quadlet, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
@@ -27,7 +27,16 @@ from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
 from unitgate.model import Location, UnitInputError
-from unitgate.policy import ContainerRules, Finder, Policy, PolicyError, UnitPolicy, load_file
+from unitgate.policy import (
+    DEFAULT_SCORING,
+    SYSTEMD_MODELS,
+    ContainerRules,
+    Finder,
+    Policy,
+    PolicyError,
+    UnitPolicy,
+    load_file,
+)
 from unitgate.records import dataclass, field, replace
 
 if TYPE_CHECKING:
@@ -65,7 +74,16 @@ def evaluate(
     return findings
 
 
-Analyzer = Callable[[Sequence[str]], list[UnitAnalysis]]
+def analyze_units(
+    paths: Sequence[str], *, model: str = DEFAULT_SCORING, podman: str | None = None
+) -> list[UnitAnalysis]:
+    """The engine's analysis of every unit the paths reach, scored with the systemd `model`
+    (`podman`: the release whose quadlet reads `.container` files and decides which containers a
+    drop-in reaches; None: the default)."""
+    return [run_job(job) for job in plan(paths, model=model, podman=podman)]
+
+
+Analyzer = Callable[..., list[UnitAnalysis]]  # like `analyze_units`
 
 
 @dataclass(frozen=True)
@@ -90,14 +108,22 @@ Inspector = Callable[[UnitAnalysis, ContainerRules], "QuadletInspection | None"]
 
 
 def _default_inspector(analysis: UnitAnalysis, rules: ContainerRules) -> QuadletInspection | None:
-    """The posture and command line of a `.container` the engine analysed, read again in the mode the
-    policy sets (`[container] rootless`), keeping the path the user gave and the wrapper's score."""
+    """The posture and command line of a `.container` the engine analysed, read again as the policy
+    says (`[container]` podman release, rootless setting or patterns, scoring model), keeping the path
+    the user gave and the wrapper's score."""
     from unitgate.quadlet import inspect_container
 
     fragment = analysis.fragment
     if fragment is None or not fragment.endswith(".container") or not os.path.isfile(fragment):
         return None
-    inspection = inspect_container(fragment, rootless=rules.rootless)
+    inspection = inspect_container(
+        fragment,
+        rootless=rules.rootless,
+        podman=rules.podman,
+        rootless_paths=rules.rootless_paths,
+        base=rules.rootless_base,
+        model=rules.model,
+    )
     return replace(
         inspection, analysis=replace(inspection.analysis, path=analysis.path, wrapper=analysis.wrapper)
     )
@@ -107,19 +133,23 @@ def check(
     paths: Sequence[str],
     *,
     policy_file: str | None = None,
-    analyze: Analyzer = analyze_paths,
+    analyze: Analyzer = analyze_units,
     inspect: Inspector | None = None,
     color: bool = False,
+    podman: str | None = None,
+    scoring: str | None = None,
     grouped: bool = True,
     baseline: Baseline | None = None,
     keep: bool = True,
 ) -> Result:
-    """Analyse `paths` and hold every affected unit against its policy. Raises PolicyError for a
-    `policy_file` that cannot be used. Everything else is per file: a path that does not exist, or a
-    discovered policy that cannot be used, is an error in `Result.errors` (exit 2) and the other files
-    are still checked; a file that cannot be read is a UG308 finding for that file. `keep`: return each
-    unit's analysis and policy in `Result.checked` (a baseline needs them too); without, a large run
-    streams over forked workers (gate/batch.py)."""
+    """Analyse `paths` and hold every affected unit against its policy, on each of the policy's
+    systemd scoring models. `scoring` ("systemd-257") overrides the policies' `scoring`, `podman`
+    ("5.4", "5.8") their `[container] podman`. Raises PolicyError for a `policy_file` that cannot be
+    used. Everything else is per file: a path that does not exist, or a discovered policy that cannot
+    be used, is an error in `Result.errors` (exit 2) and the other files are still checked; a file that
+    cannot be read is a UG308 finding for that file. `keep`: return each unit's analysis and policy in
+    `Result.checked` (a baseline needs them too); without, a large run streams over forked workers
+    (gate/batch.py), keeping only what the report needs."""
     keep = keep or baseline is not None
     errors = [f"error: {p}: no such file" for p in paths if not os.path.lexists(p)]
     paths = [p for p in paths if os.path.lexists(p)]
@@ -141,20 +171,49 @@ def check(
         policy = policy_for(path)
         return None if policy is None else policy.for_unit("")
 
-    # Units first, then quadlets, each in the order given (the summary lists them so). With the
-    # engine's own analyzer, each unit is loaded where it is judged (gate/batch.py): in forked workers
-    # for large runs, keeping only what the report needs unless the caller wants the analyses.
-    systemd_paths = [p for p in paths if not is_quadlet(p)]
-    quadlet_paths = [p for p in paths if is_quadlet(p)]
-    jobs: list[Job] = []
-    for group in (systemd_paths, quadlet_paths):
-        if group:
-            jobs += plan(group) if analyze is analyze_paths else analyze(group)
+    def models_for(path: str) -> tuple[str, ...]:
+        policy = policy_for(path)
+        return (scoring,) if scoring else (policy.scoring if policy is not None else (DEFAULT_SCORING,))
 
-    def judge(job: Job) -> UnitOutcome:
+    def container_rules(unit_policy: UnitPolicy) -> ContainerRules:
+        rules = unit_policy.container
+        return rules if podman is None else replace(rules, podman=podman)
+
+    # Units first (once per scoring model, oldest release first), then quadlets (per podman release,
+    # which decides the containers a drop-in reaches), each in the order given.
+    by_model: dict[str, list[str]] = {}
+    by_release: dict[str | None, list[str]] = {}
+    for given in paths:
+        if is_quadlet(given):
+            policy = policy_for(given)
+            release = podman or (policy.container.podman if policy is not None else None)
+            by_release.setdefault(release, []).append(given)
+        else:
+            for model in models_for(given):
+                by_model.setdefault(model, []).append(given)
+    # With the engine's own analyzer each unit is loaded where it is judged (gate/batch.py): in
+    # forked workers for large runs, keeping only what the report needs.
+    jobs: list[tuple[Job, str | None]] = []
+    for model in SYSTEMD_MODELS:
+        if model in by_model:
+            group = by_model[model]
+            units = plan(group, model=model) if analyze is analyze_units else analyze(group, model=model)
+            jobs += [(job, model) for job in units]
+    for release, group in by_release.items():
+        units = (
+            plan(group, model=DEFAULT_SCORING, podman=release)
+            if analyze is analyze_units
+            else analyze(group, podman=release)
+        )
+        jobs += [(job, None) for job in units]
+
+    def judge(item: tuple[Job, str | None]) -> UnitOutcome:
+        job, model = item
         analysis = run_job(job)
-        # A unit is its name *in its root*: two x.service in different roots are two units, both checked.
-        key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        if model is not None and analysis.model != model:
+            analysis = replace(analysis, model=model)  # results that needed no loading
+        root_key = (analysis.unit, os.path.realpath(analysis.fragment or analysis.path))
+        key = (*root_key, analysis.model)
         try:
             policy = fixed_policy or finder.for_path(analysis.path)
         except PolicyError as exc:
@@ -162,13 +221,18 @@ def check(
         unit_policy = policy.for_unit(analysis.unit)
         container = is_container(analysis)
         inspection = None
-        if container and analysis.state is LoadState.LOADED and not unit_policy.container.empty:
-            inspection = inspect(analysis, unit_policy.container)
+        if container:
+            held_to = container_rules(unit_policy)
+            unit_policy = replace(unit_policy, container=held_to)
+            inspection = inspect(analysis, held_to)
             if inspection is not None:
                 analysis = inspection.analysis
-        unit_findings = [
-            f
-            for f in evaluate(analysis, unit_policy, inspection)
+        unit_findings = evaluate(analysis, unit_policy, inspection)
+        if inspection is not None:
+            unit_findings += _declared_mode(analysis, inspection, unit_policy.container)
+        kept_findings = [
+            replace(f, models=(analysis.model,))
+            for f in unit_findings
             if not unit_policy.ignores(f.rule, f.directive, container=container)
         ]
         if container:
@@ -186,35 +250,48 @@ def check(
             maximum,
             unit_policy.description,
             analysis.model,
+            podman=inspection.release.name if inspection is not None else None,
+            mode=inspection.mode.text if inspection is not None and inspection.mode else None,
         )
         return UnitOutcome(
             key,
             sources=analysis.sources,
             fragment=analysis.fragment,
-            findings=tuple(unit_findings),
+            findings=tuple(kept_findings),
             summary=summary,
             dropin=dropin_path(analysis),
+            container=container,
             kept=(analysis, unit_policy) if keep else None,
         )
 
     findings: list[Finding] = []
     per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
     summaries: list[UnitSummary] = []
-    seen: set[tuple[str, str]] = set()
+    # A unit is its name *in its root*: two x.service in different roots are two units, both checked;
+    # once per scoring model, its findings gathered in one entry of `per_unit`.
+    entry_of: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str, str]] = set()
+    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
+    judged: list[tuple[str, str, bool]] = []  # unit, path as given, container?
     sources_seen: list[str] = []
     fragments: set[str] = set()
     dropins_of: dict[str, str] = {}
-    pairs: list[tuple[UnitAnalysis, UnitPolicy]] = []
     for outcome in map_units(judge, jobs, parallel=not keep):
         if outcome.key in seen:
-            continue  # each unit once, even when several changed files reach it
+            continue  # each unit once per model, even when several changed files reach it
         seen.add(outcome.key)
         if outcome.broken_policy is not None:
             broken_policies.setdefault(*outcome.broken_policy)
             continue
         assert outcome.summary is not None
-        per_unit.append((list(outcome.findings), outcome.sources))
+        root_key = (outcome.key[0], outcome.key[1])
+        if root_key in entry_of:  # the same unit on another scoring model
+            per_unit[entry_of[root_key]][0].extend(outcome.findings)
+        else:
+            entry_of[root_key] = len(per_unit)
+            per_unit.append((list(outcome.findings), outcome.sources))
         summaries.append(outcome.summary)
+        judged.append((outcome.summary.unit, outcome.summary.path, outcome.container))
         sources_seen += outcome.sources
         if outcome.fragment:
             fragments.add(outcome.fragment)
@@ -223,6 +300,8 @@ def check(
         if outcome.kept is not None:
             pairs.append(outcome.kept)
     checked = [a for a, _ in pairs]
+    multi = {unit for unit, path, container in judged if not container and len(models_for(path)) > 1}
+    per_unit = [(_per_model(unit_findings, multi), sources) for unit_findings, sources in per_unit]
 
     files = list(dict.fromkeys([*paths, *sources_seen]))
     by_file: dict[str, list[suppress.Suppression]] = {}
@@ -272,11 +351,15 @@ def check(
     final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
     baselined = None
     if baseline is not None:
-        exposures = {s.unit: s.exposure for s in summaries}
+        exposures: dict[str, int | None] = {}
+        for summary in summaries:  # the highest over the unit's models: the baseline records one
+            old = exposures.get(summary.unit)
+            exposures[summary.unit] = summary.exposure if old is None else max(old, summary.exposure or 0)
         baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
         final = list(baselined.kept)
     if grouped:
         final = group_missing(final, dropins_of)
+    final = [_shown_models(f) if f.unit in multi and f.models else f for f in final]
     final = cap_per_file(final)
     info = RunInfo(
         version=__version__,
@@ -326,6 +409,44 @@ def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) ->
             )
         )
     return sorted(out, key=Finding.sort_key)
+
+
+def _per_model(findings: list[Finding], multi: set[str]) -> list[Finding]:
+    """Findings about units gated on several models: one finding per distinct problem, carrying every
+    model it holds on; others unchanged."""
+    merged: dict[Finding, list[str]] = {}
+    for f in findings:
+        key = replace(f, models=()) if f.unit in multi else f
+        merged.setdefault(key, []).extend(f.models)
+    return [replace(f, models=tuple(models)) if f.unit in multi else f for f, models in merged.items()]
+
+
+def _shown_models(f: Finding) -> Finding:
+    """The models at the end of the message ("... [systemd-252, systemd-257]"), for every format."""
+    return replace(f, message=f"{f.message} [{', '.join(f.models)}]")
+
+
+def _declared_mode(
+    analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules
+) -> list[Finding]:
+    """A note when the policy, not the file's location, decided rootful or rootless (UG904): the
+    reading changes the score, so the output says which declaration applied."""
+    from unitgate.quadlet.engine import rootless_match
+
+    mode = inspection.mode
+    if mode is None or analysis.fragment is None:
+        return []
+    if rules.rootless is not None:
+        why = f"the policy sets [container] rootless = {'true' if rules.rootless else 'false'}"
+    else:
+        pattern = rootless_match(analysis.fragment, rules.rootless_paths, rules.rootless_base)
+        if pattern is None:
+            return []
+        why = f"its path matches the policy's rootless pattern {pattern!r}"
+    kind = "rootless" if mode.rootless else "rootful"
+    podman = f"podman {inspection.release.reference}"
+    message = f"{analysis.unit}: read as a {kind} quadlet of {podman}: {why}"
+    return [Finding("UG904", Location(analysis.path, 1), message, analysis.unit)]
 
 
 def _read_text(path: str) -> str | None:
@@ -418,6 +539,8 @@ def run(ns: argparse.Namespace) -> int:
             policy_file=ns.policy,
             color=fmt == "text" and use_color(),
             baseline=baseline,
+            podman=getattr(ns, "podman", None),
+            scoring=getattr(ns, "scoring", None),
             keep=False,  # the report needs the findings only: stream (gate/batch.py)
         )
     except PolicyError as exc:

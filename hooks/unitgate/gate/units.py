@@ -16,6 +16,7 @@ from unitgate.findings import Finding, tenths
 from unitgate.gate import values
 from unitgate.gate.behaviour import changes
 from unitgate.gate.exposure import exposure_advice, saved, savings, unit_check_fix, unit_exposure
+from unitgate.gate.load import NEWER_RELEASE
 from unitgate.gate.values import Kind, Reading
 from unitgate.gate.whatif import WHATIF_NAME, dropin_path, dropin_text, read_existing, with_dropin
 from unitgate.model import Location
@@ -123,28 +124,28 @@ def _shown(ctx: Context, key: str, reading: Reading) -> str:
 # --- comparing by meaning ----------------------------------------------------------------------------
 
 
-def _scalar_matches(key: str, reading: Reading, alternative: str | bool) -> bool:
+def _scalar_matches(key: str, reading: Reading, alternative: str | bool, model: str) -> bool:
     """Whether a scalar directive's engine value is this policy alternative."""
     _, field = values.FIELDS[key.partition(".")[2]]
     if reading.kind is Kind.USER:
         # No User= (and no DynamicUser=): the service runs as root.
         actual = reading.value if isinstance(reading.value, str) else "root" if field == "user" else None
         return values.same_identity(str(alternative), actual)
-    return values.policy_scalar(key, reading.kind, field, alternative) == reading.value
+    return values.policy_scalar(key, reading.kind, field, alternative, model) == reading.value
 
 
 def _alternatives_of(value: Value) -> tuple[str | bool, ...]:
     return (value,) if isinstance(value, bool | str) else value
 
 
-def _accepts(key: str, reading: Reading, value: Value) -> bool:
+def _accepts(key: str, reading: Reading, value: Value, model: str) -> bool:
     if value == "*":
         return reading.location is not None
     if reading.kind in (Kind.FAMILIES, Kind.SYSCALLS):
         return not isinstance(value, bool) and any(
-            values.meets(key, reading.kind, reading.value, alt) for alt in _alternatives(value)
+            values.meets(key, reading.kind, reading.value, alt, model) for alt in _alternatives(value)
         )
-    return any(_scalar_matches(key, reading, alt) for alt in _alternatives_of(value))
+    return any(_scalar_matches(key, reading, alt, model) for alt in _alternatives_of(value))
 
 
 def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
@@ -160,14 +161,14 @@ def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
             Finding(
                 "UG101",
                 ctx.changed_header,
-                f"{ctx.unit}: {name}= is not set, and the policy requires it: "
+                f"{ctx.unit}: {name}= is not {_unset_why(ctx.analysis, name)}, and the policy requires it: "
                 f"write {_suggest(key, value)} in [Service]{accepted}",
                 ctx.unit,
                 name,
                 fix=_fix(key, value),
             )
         ]
-    if _accepts(key, reading, value):
+    if _accepts(key, reading, value, ctx.analysis.model):
         return []
     return [
         Finding(
@@ -182,6 +183,14 @@ def _require(ctx: Context, key: str, value: Value) -> list[Finding]:
     ]
 
 
+def _unset_why(analysis: UnitAnalysis, name: str) -> str:
+    """'set', or why a line that sets it has no effect on the scoring model's release (UG309)."""
+    for d in analysis.diagnostics:
+        if d.code in NEWER_RELEASE and d.message.startswith(f"{name}="):
+            return f"in effect ({d.location}: {d.message.split(';')[0]})"
+    return "set"
+
+
 def _overrides(ctx: Context, key: str, reading: Reading, value: Value) -> str:
     """', overriding X=good from base.service:7' when a drop-in weakened an accepted earlier line."""
     setting = ctx.analysis.settings.get(key)
@@ -190,11 +199,11 @@ def _overrides(ctx: Context, key: str, reading: Reading, value: Value) -> str:
     for earlier in reversed(setting.assignments[:-1]):
         if earlier.location.path == reading.location.path:
             continue
-        probed = values.probe(key, earlier.value)
+        probed = values.probe(key, earlier.value, ctx.analysis.model)
         if probed is None:
             continue
         alone = values.read_merged(probed, key)
-        if _accepts(key, alone, value):
+        if _accepts(key, alone, value, ctx.analysis.model):
             return f", overriding {display_directive(key)}={earlier.value} at {earlier.location}"
     return ""
 
@@ -242,7 +251,7 @@ def _forbid(ctx: Context, key: str, value: Value) -> list[Finding]:
         return _forbid_set(ctx, key, value, reading)
     if key != "Service.User" and reading.kind is Kind.USER and reading.value is None:
         return []  # no Group=: the user's own group
-    if not any(_scalar_matches(key, reading, alt) for alt in _alternatives_of(value)):
+    if not any(_scalar_matches(key, reading, alt, ctx.analysis.model) for alt in _alternatives_of(value)):
         return []
     name = display_directive(key)
     user_fix = "set User= to an unprivileged user, or DynamicUser=yes"
@@ -287,7 +296,7 @@ def _forbid_set(ctx: Context, key: str, value: Value, reading: Reading) -> list[
         dict.fromkeys(
             word
             for alt in _alternatives(value)
-            for word in values.allowed_words(key, reading.kind, reading.value, alt)
+            for word in values.allowed_words(key, reading.kind, reading.value, alt, ctx.analysis.model)
         )
     )
     if not hits:

@@ -19,7 +19,9 @@ from unitgate.analysis import Merged, UnitAnalysis
 from unitgate.model import Assignment, Location
 from unitgate.records import dataclass
 from unitgate.security import names
+from unitgate.security.directives.flags import SCORED_BOOLS
 from unitgate.security.info import SecurityInfo, build_info
+from unitgate.security.releases import DEFAULT_MODEL, MODELS, release
 from unitgate.security.settings import UnitState, apply, capability_mask, new_state, parse_boolean
 from unitgate.security.words import UnitContext
 
@@ -34,28 +36,9 @@ class Kind(Enum):
     SYSCALLS = "syscalls"  # SystemCallFilter=: an allow- or deny-list of system calls
 
 
-# Boolean directives the engine keeps, by their UnitState/SecurityInfo field.
-_FLAGS = {
-    "PrivateDevices": "private_devices",
-    "PrivateMounts": "private_mounts",
-    "PrivateNetwork": "private_network",
-    "PrivateTmp": "private_tmp",
-    "PrivateUsers": "private_users",
-    "ProtectControlGroups": "protect_control_groups",
-    "ProtectKernelModules": "protect_kernel_modules",
-    "ProtectKernelTunables": "protect_kernel_tunables",
-    "ProtectKernelLogs": "protect_kernel_logs",
-    "ProtectClock": "protect_clock",
-    "ProtectHostname": "protect_hostname",
-    "LockPersonality": "lock_personality",
-    "MemoryDenyWriteExecute": "memory_deny_write_execute",
-    "NoNewPrivileges": "no_new_privileges",
-    "RestrictRealtime": "restrict_realtime",
-    "RestrictSUIDSGID": "restrict_suid_sgid",
-    "RemoveIPC": "remove_ipc",
-    "DynamicUser": "dynamic_user",
-    "Delegate": "delegate",
-}
+# Boolean directives the engine keeps, by their UnitState/SecurityInfo field: the engine's own table
+# (one place), plus Delegate=, which the engine parses with its cgroup-controller list.
+_FLAGS = {**SCORED_BOOLS, "Delegate": "delegate"}
 
 
 # Directive (in its unit type's own section) -> how to read it, and the engine's field.
@@ -92,7 +75,7 @@ def merged(analysis: UnitAnalysis) -> Merged:
     if analysis.merged is not None:
         return analysis.merged
     unit_type = analysis.unit.rpartition(".")[2]
-    state = new_state(unit_type, "system")
+    state = new_state(unit_type, "system", release(_model(analysis.model)))
     ctx = UnitContext(analysis.unit, analysis.fragment)
     for a in analysis.assignments:
         apply(state, a, ctx)
@@ -169,25 +152,35 @@ def written_text(analysis: UnitAnalysis, key: str, where: Location | None) -> st
 # --- policy values, read by the engine's parsers -----------------------------------------------------
 
 
+def _model(model: str) -> str:
+    """The systemd model whose parsers read policy values for a unit scored with `model`."""
+    return model if model in MODELS else DEFAULT_MODEL
+
+
 @lru_cache(maxsize=4096)  # pure: keyed on the whole input, so it cannot go stale
-def probe(key: str, text: str) -> Merged | None:
-    """A one-line unit holding `key=text`, parsed by the engine; None when the engine refuses it."""
+def probe(key: str, text: str, model: str = DEFAULT_MODEL) -> Merged | None:
+    """A one-line unit holding `key=text`, parsed by the engine of the release `model` names (a
+    value a release does not know is refused there); None when the engine refuses it."""
     section, _, name = key.partition(".")
-    state = new_state(section.lower(), "system")
+    state = new_state(section.lower(), "system", release(_model(model)))
     outcome = apply(state, Assignment(section, name, text, _PROBE_AT), UnitContext(_PROBE_UNIT))
     if outcome.ignored or outcome.fatal:
         return None
     return Merged(state, build_info(state, _PROBE_UNIT))
 
 
-def policy_scalar(key: str, kind: Kind, field: str, alternative: str | bool) -> object:
-    """A policy alternative as the engine would hold it for this directive."""
-    if kind is Kind.FLAG:
+def policy_scalar(
+    key: str, kind: Kind, field: str, alternative: str | bool, model: str = DEFAULT_MODEL
+) -> object:
+    """A policy alternative as the engine of `model` would hold it for this directive."""
+    # A mode word of a later release (PrivateTmp=disconnected) goes through that release's parser,
+    # which keeps what the checks score: on or off (so `yes` meets "disconnected" too).
+    if kind is Kind.FLAG and (isinstance(alternative, bool) or parse_boolean(alternative) is not None):
         return alternative if isinstance(alternative, bool) else parse_boolean(alternative)
     if kind is Kind.USER:
         return _identity(str(alternative))
     text = ("yes" if alternative else "no") if isinstance(alternative, bool) else alternative
-    parsed = probe(key, text)
+    parsed = probe(key, text, model)
     if parsed is None:
         return text
     return getattr(parsed.info if field in _INFO_FIELDS else parsed.state, field)
@@ -224,10 +217,10 @@ def syscall_allowed(info: SecurityInfo, name: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def members(key: str, words: str) -> frozenset[object]:
+def members(key: str, words: str, model: str = DEFAULT_MODEL) -> frozenset[object]:
     """What the policy words stand for (families as numbers, syscall groups expanded), as the engine
-    reads them in a deny-list."""
-    parsed = probe(key, "~" + words.lstrip("~"))
+    of `model` reads them in a deny-list (syscall groups differ between releases)."""
+    parsed = probe(key, "~" + words.lstrip("~"), model)
     if parsed is None:
         return frozenset()
     if key.endswith("RestrictAddressFamilies"):
@@ -243,9 +236,9 @@ def allowed(kind: Kind, value: object, member: object) -> bool:
     return syscall_allowed(value, member)
 
 
-def within_allow_list(key: str, kind: Kind, value: object, words: str) -> bool:
+def within_allow_list(key: str, kind: Kind, value: object, words: str, model: str = DEFAULT_MODEL) -> bool:
     """Whether the unit allows only what an allow-list of `words` would (an allow-list requirement)."""
-    parsed = probe(key, words)
+    parsed = probe(key, words, model)
     if parsed is None:
         return False
     if kind is Kind.FAMILIES:
@@ -258,17 +251,19 @@ def within_allow_list(key: str, kind: Kind, value: object, words: str) -> bool:
     return value.system_call_filter_allow_list and value.system_call_filter <= parsed.info.system_call_filter
 
 
-def meets(key: str, kind: Kind, value: object, alternative: str) -> bool:
+def meets(key: str, kind: Kind, value: object, alternative: str, model: str = DEFAULT_MODEL) -> bool:
     """A set requirement: `~words` when none of them is allowed; `words` as an allow-list bound."""
     if alternative.startswith("~"):
-        return not any(allowed(kind, value, m) for m in members(key, alternative))
-    return within_allow_list(key, kind, value, alternative)
+        return not any(allowed(kind, value, m) for m in members(key, alternative, model))
+    return within_allow_list(key, kind, value, alternative, model)
 
 
-def allowed_words(key: str, kind: Kind, value: object, alternative: str) -> list[str]:
+def allowed_words(
+    key: str, kind: Kind, value: object, alternative: str, model: str = DEFAULT_MODEL
+) -> list[str]:
     """The policy's words (families, syscalls or groups) of which the unit allows something."""
     return [
         word
         for word in alternative.lstrip("~").split()
-        if any(allowed(kind, value, m) for m in members(key, word))
+        if any(allowed(kind, value, m) for m in members(key, word, model))
     ]

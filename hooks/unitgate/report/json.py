@@ -32,6 +32,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "directive": finding.directive,
         "message": finding.message,
         "url": man_url(finding.directive) if finding.directive else rule_url(rule),
+        "models": list(finding.models),  # the scoring models the finding holds under
         "rule_url": ruledocs.page_url(rule.id),
     }
 
@@ -47,7 +48,7 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
             "notes": n[Level.NOTE],
             "suppressed": info.suppressed,
             "baselined": info.baselined,
-            "units": len(info.units),
+            "units": len({(u.unit, u.path) for u in info.units}),  # a unit once, however many models
             "passed": not (n[Level.ERROR] or n[Level.WARNING]),
         },
         "units": [
@@ -59,6 +60,8 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
                 "max_exposure": _exposure(u.max_exposure),
                 "policy": u.policy,
                 "model": u.model,
+                "podman": u.podman,
+                "mode": u.mode,
             }
             for u in info.units
         ],

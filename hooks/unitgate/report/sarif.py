@@ -113,6 +113,8 @@ def document(findings: Sequence[Finding], info: RunInfo) -> dict[str, Any]:
         }
         if finding.unit:
             result["properties"] = {"unit": finding.unit}
+        if finding.models:
+            result.setdefault("properties", {})["models"] = list(finding.models)
         results.append(result)
     return {
         "$schema": SCHEMA,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from unitgate import escape
 from unitgate.findings import Finding, Level, RunInfo, counts
+from unitgate.policy_terms import DEFAULT_SCORING
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"
@@ -33,11 +34,17 @@ def _plural(n: int, word: str) -> str:
 
 def summary(findings: Sequence[Finding], info: RunInfo) -> str:
     n = counts(findings)
-    units = _plural(len(info.units), "unit")
+    units = _plural(len({(u.unit, u.path) for u in info.units}), "unit")  # once, however many models
     if info.checked_files:
         units += f" from {_plural(info.checked_files, 'file')}"
     policies = sorted({escape.text(u.policy) for u in info.units})
     policy = f"; policy: {'; '.join(policies)}" if policies else ""
+    models = sorted({u.model for u in info.units if u.model.startswith("systemd-")})
+    if models and models != [DEFAULT_SCORING]:  # a model other than the default: say which
+        policy += f"; units scored as {', '.join(models)}"
+    releases = sorted({u.podman for u in info.units if u.podman})
+    if releases:  # which quadlet read the containers changes what they are judged by
+        policy += f"; containers read as podman {', '.join(releases)}"
     suppressed = f", {info.suppressed} suppressed" if info.suppressed else ""
     baseline = f"\nBaseline: {escape.text(info.baseline_note)}." if info.baseline_note else ""
     if info.errors:

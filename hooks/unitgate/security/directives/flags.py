@@ -23,7 +23,7 @@ RESTART_MODES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog",
 KILL_MODES = ("control-group", "process", "mixed", "none")
 
 # Booleans stored for the checks; every other boolean directive is only validated.
-_SCORED_BOOLS = {
+SCORED_BOOLS = {
     "PrivateDevices": "private_devices",
     "PrivateMounts": "private_mounts",
     "PrivateNetwork": "private_network",
@@ -58,7 +58,7 @@ def scored_bool(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         if _is_fatal_bool(state, a):
             return fatal(a, "not a boolean")
         return warn(a, "not a boolean, ignored")
-    attr = _SCORED_BOOLS.get(a.key)
+    attr = SCORED_BOOLS.get(a.key)
     if attr is not None:
         setattr(state, attr, b)
         state.touch(attr, a.location)
