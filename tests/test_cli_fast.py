@@ -23,6 +23,7 @@ TAKEN = [
     ["check", ""],
     ["check", "--exit-zero", "--baseline", "b.json", "--output=o.txt", "a"],
     ["check", "a", "--update-baseline"],
+    ["check", "--scoring", "systemd-257", "--podman=5.8", "--staged", "a"],
 ]
 LEFT_TO_ARGPARSE = [
     [],
@@ -40,6 +41,8 @@ LEFT_TO_ARGPARSE = [
     ["check", "--unknown", "a"],
     ["--version"],
     ["check", "--exit-zero=1", "a"],
+    ["check", "--scoring", "systemd-999", "a"],
+    ["check", "--staged", "--diff-base", "main"],
 ]
 
 

@@ -203,6 +203,8 @@ CHECK_DEFAULTS: dict[str, object] = {
     "files_from": None,
     "staged": False,
     "diff_base": None,
+    "scoring": None,
+    "podman": None,
 }
 # Options the fast path takes with a value: name -> (namespace field, allowed values or None) ...
 _CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -212,6 +214,8 @@ _CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "--baseline": ("baseline", None),
     "--files-from": ("files_from", None),
     "--diff-base": ("diff_base", None),
+    "--scoring": ("scoring", tuple(MODELS)),
+    "--podman": ("podman", ("5.4", "5.8")),
 }
 # ... and without one (store_true): name -> namespace field.
 _CHECK_FLAGS: dict[str, str] = {

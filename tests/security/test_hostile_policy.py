@@ -106,7 +106,8 @@ def test_pyproject_without_our_table_is_never_parsed(tmp_path: Path, monkeypatch
     monkeypatch.setattr(policy, "_parse_toml", lambda raw, shown: parsed.append(shown) or real(raw, shown))
     monkeypatch.chdir(root)
     assert policy.Finder().for_path("a.service").origin.startswith("built-in default")
-    assert parsed == ["built-in baseline@2"]
+    # Only the built-in default is parsed (or none: it may come from the parsed-policy cache).
+    assert parsed in ([], ["built-in baseline@2"])
 
 
 def test_pyproject_with_our_table_is_used(tmp_path: Path) -> None:
