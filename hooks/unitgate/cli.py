@@ -186,7 +186,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         from unitgate.gate.fix import run as run_fix
 
         return run_fix(ns)
-    from unitgate.gate.run import run as run_check
+    from unitgate.gate.command import run as run_check
 
     return run_check(ns)
 

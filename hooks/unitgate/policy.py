@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from unitgate import escape, fsread, policy_cache
-from unitgate.model import Assignment, Location
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
+from unitgate.policy_releases import check_requirements_exist
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
     CHECK_ALIASES,
@@ -48,7 +48,7 @@ from unitgate.policy_terms import (
 from unitgate.records import dataclass, field
 
 if TYPE_CHECKING:
-    from unitgate.security.releases import Release
+    pass
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
     "SCHEMA_FILE",
     "SYSTEMD_MODELS",
     "ContainerRules",
-    "Finder",
     "Override",
     "Policy",
     "PolicyError",
@@ -471,65 +470,6 @@ def _models(value: str | list[str]) -> tuple[str, ...]:
     return tuple(m for m in SYSTEMD_MODELS if m in names)
 
 
-def check_requirements_exist(
-    data: Mapping[str, Any], models: tuple[str, ...], origin: str, prefix: str = ""
-) -> None:
-    """A required directive or value that the release of a scoring model does not know (it only
-    exists in a later one) can never be met there: a policy error that says which release added it.
-    (`forbid` needs no such check: a value the release ignores is never in effect.)"""
-    from unitgate.security.releases import release
-
-    scopes: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), data)]
-    scopes += [(("override", i), o) for i, o in enumerate(data.get("override", ()))]
-    for model in models:
-        rel = release(model)
-        for where, scope in scopes:
-            for name, value in scope.get("require", {}).items():
-                key = canonical_directive(name)
-                section, _, directive = key.partition(".")
-                if key in CAPABILITY_DIRECTIVES:
-                    continue  # capability names: every release knows them (unknown ones are dropped)
-                problems = [_newer(rel, section, directive, t) for t in _probe_texts(to_value(value))]
-                if problems and all(problems):  # no accepted alternative exists in this release
-                    where_key = key_path(prefix, *where, "require", name)
-                    raise PolicyError(origin, _newer_message(problems[0] or "", model), where_key)
-
-
-def _newer(rel: Release, section: str, directive: str, text: str) -> str | None:
-    """The engine's diagnostic when `directive=text` only exists in a later release than `rel`."""
-    from unitgate.security.settings import NEWER_KEY, NEWER_VALUE, apply, new_state
-    from unitgate.security.words import UnitContext
-
-    state = new_state("service", "system", rel)  # the probe is a service, as in gate/values.py
-    line = Assignment(section, directive, text, Location("<policy>", 0))
-    outcome = apply(state, line, UnitContext("policy.service"))
-    return next((d.message for d in outcome.diagnostics if d.code in (NEWER_KEY, NEWER_VALUE)), None)
-
-
-def _probe_texts(value: Value) -> tuple[str, ...]:
-    """What to feed the engine for each accepted alternative ("*": any value, so only the name)."""
-    if isinstance(value, bool):
-        return ("yes" if value else "no",)
-    alternatives = (value,) if isinstance(value, str) else value
-    return tuple("" if a == "*" else a for a in alternatives)
-
-
-def _newer_message(engine: str, model: str) -> str:
-    """The engine's 'X=v: systemd 252 ignores this value (added in 257); ...' (or 'X= is not known to
-    systemd 252 (added in 257)...') as a policy problem."""
-    what = re.split(r": | is not known", engine, maxsplit=1)[0]
-    since = re.search(r"added in (\d+)", engine) or re.search(r"systemd (\d+) knows it", engine)
-    added = int(since[1]) if since else 0
-    later = next((m for m in SYSTEMD_MODELS if int(m.rpartition("-")[2]) >= added), None)
-    fix = f"require what {model} knows"
-    if later:
-        fix += f', or set scoring = "{later}"'
-    return (
-        f"{what} only exists from systemd {added} on, but the policy scores with {model}: no unit could "
-        f"meet this requirement there; {fix}"
-    )
-
-
 def _tenths(value: float | int | None) -> int | None:
     return None if value is None else round(value * 10)
 
@@ -572,59 +512,3 @@ def _container(data: Mapping[str, Any], base: str | None = None) -> ContainerRul
 
 
 # --- discovery ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Finder:
-    """Finds the policy for each checked file: the nearest .unitgate.toml or [tool.unitgate] in a
-    pyproject.toml, walking up from the file to the repository root (a directory holding .git);
-    else the built-in default. Results are cached per directory and per policy file."""
-
-    cwd: Path = field(default_factory=Path.cwd)
-    _by_dir: dict[Path, Path | None] = field(default_factory=dict)
-    _loaded: dict[Path | None, Policy] = field(default_factory=dict)
-
-    def for_path(self, path: str) -> Policy:
-        source = self.source_for(Path(os.path.abspath(path)).parent)
-        if source not in self._loaded:
-            self._loaded[source] = (
-                default_policy() if source is None else load_file(source, display=self._show(source))
-            )
-        return self._loaded[source]
-
-    def source_for(self, directory: Path) -> Path | None:
-        walked: list[Path] = []
-        found: Path | None = None
-        for d in (directory, *directory.parents):
-            if d in self._by_dir:
-                found = self._by_dir[d]
-                break
-            walked.append(d)
-            found = _policy_in(d)
-            if found is not None or (d / ".git").exists():
-                break
-        for d in walked:
-            self._by_dir[d] = found
-        return found
-
-    def _show(self, path: Path) -> str:
-        try:
-            return os.path.relpath(path, self.cwd)
-        except ValueError:  # another drive on Windows
-            return str(path)
-
-
-def _policy_in(directory: Path) -> Path | None:
-    candidate = directory / POLICY_FILE
-    if os.path.lexists(candidate):
-        return candidate  # whatever it is: load_file refuses a FIFO, device or directory out loud
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file():
-        # Only a pyproject.toml with a [tool.unitgate] table header is a policy; any other is never
-        # parsed (it is not ours to read, and parsing costs what its author wants it to cost).
-        try:
-            raw = read_policy_bytes(pyproject, str(pyproject))
-        except PolicyError:
-            return pyproject  # unreadable or too large: load_file reports it rather than skip it silently
-        return pyproject if mentions_policy_table(raw) else None
-    return None

@@ -14,7 +14,8 @@ import pytest
 from conftest import write_tree
 
 from unitgate import policy, policy_check
-from unitgate.policy import Finder, PolicyError, load_builtin, load_file
+from unitgate.policy import PolicyError, load_builtin, load_file
+from unitgate.policy_find import Finder
 from unitgate.security.checks import CHECKS
 
 # A released built-in never changes: a change is a new file (strict@2). Add a line here for a new one;

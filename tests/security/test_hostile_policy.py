@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from gate_cli import UNIT, unitgate, write
 
-from unitgate import policy, policy_check
+from unitgate import policy, policy_check, policy_find
 from unitgate.policy_terms import PolicyError
 
 
@@ -105,7 +105,7 @@ def test_pyproject_without_our_table_is_never_parsed(tmp_path: Path, monkeypatch
     real = policy._parse_toml
     monkeypatch.setattr(policy, "_parse_toml", lambda raw, shown: parsed.append(shown) or real(raw, shown))
     monkeypatch.chdir(root)
-    assert policy.Finder().for_path("a.service").origin.startswith("built-in default")
+    assert policy_find.Finder().for_path("a.service").origin.startswith("built-in default")
     # Only the built-in default is parsed (or none: it may come from the parsed-policy cache).
     assert parsed in ([], ["built-in baseline@2"])
 

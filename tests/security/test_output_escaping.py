@@ -227,7 +227,7 @@ def test_long_values_are_quoted_bounded() -> None:
 
 
 def test_stderr_of_an_internal_error_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from unitgate.gate import run as gate_run
+    from unitgate.gate import command as gate_run
 
     def boom(ns: object) -> int:
         raise RuntimeError("bad\n::add-mask::INTERNAL")

@@ -3,8 +3,8 @@
 Modules, each importing only from those above it in this list:
 values (the engine's merged unit; policy values read by the engine's parsers) -> exposure (scores
 without some checks, fix advice) -> load (load-state findings) -> units (unit rules) ->
-container_values -> container_advice (container exposure) -> containers (container rules) -> run (the
-run and the CLI glue).
+container_values -> container_advice (container exposure) -> containers (container rules) -> run (one
+run) -> command (the `unitgate check` subcommand).
 See docs/architecture.md.
 """
 

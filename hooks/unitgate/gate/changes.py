@@ -24,7 +24,8 @@ from pathlib import Path
 
 from unitgate import fsread
 from unitgate.parse import dropins, unitname
-from unitgate.policy import POLICY_FILE, Finder, mentions_policy_table
+from unitgate.policy import POLICY_FILE, mentions_policy_table
+from unitgate.policy_find import Finder
 from unitgate.records import dataclass
 
 # Unit files, drop-ins in unit drop-in directories (foo.service.d/, foo-.service.d/, foo@.service.d/,

@@ -9,7 +9,6 @@ The pipeline is plain data: paths -> engine.analyze_paths -> UnitAnalysis per un
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,29 +18,26 @@ from unitgate.engine import Job, is_quadlet, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
-from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.batch import UnitOutcome, map_units
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import is_container, load_findings
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import dropin_path
-from unitgate.model import Location, UnitInputError
+from unitgate.model import Location
 from unitgate.policy import (
     DEFAULT_SCORING,
     SYSTEMD_MODELS,
     ContainerRules,
-    Finder,
     Policy,
     PolicyError,
     UnitPolicy,
     load_file,
 )
+from unitgate.policy_find import Finder
 from unitgate.records import dataclass, field, replace
 
 if TYPE_CHECKING:
-    import argparse
-
     from unitgate.quadlet.engine import QuadletInspection
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -456,127 +452,3 @@ def _read_text(path: str) -> str | None:
         return fsread.read_confined(path, fsread.boundary_for(path)).decode("utf-8", errors="replace")
     except fsread.Refused:
         return None
-
-
-def use_color(stream: object = None) -> bool:
-    """Colour only on a terminal; NO_COLOR turns it off, FORCE_COLOR on (no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    isatty = getattr(stream or sys.stdout, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def default_format() -> str:
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-
-
-def select(ns: argparse.Namespace) -> list[str]:
-    """The files `unitgate check` was asked about: the paths given (a directory stands for the files in
-    it), `--files-from`, the change set of `--staged`/`--diff-base`; none of these: the whole
-    repository (or the working tree). Raises changes.SelectionError."""
-    from unitgate.gate import changes
-
-    staged = getattr(ns, "staged", False)
-    base = getattr(ns, "diff_base", None)
-    listed = changes.read_list(ns.files_from) if getattr(ns, "files_from", None) else []
-    given = [*ns.paths, *listed]
-    out: list[str] = []
-    for path in given:
-        out += changes.tree_files(path) if os.path.isdir(path) else [path]
-    if staged or base is not None:
-        changed, against = changes.changes(base)
-        out += changes.paths_for_changes(changed, against, ns.policy)
-    elif not given:
-        # The whole repository, wherever in it unitgate runs (outside git: the working directory).
-        root = changes.repo_root() or "."
-        out += [os.path.relpath(p) for p in changes.tree_files(root)]
-    return list(dict.fromkeys(out))
-
-
-def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
-    """Paths relative to the repository root (GitHub attaches annotations and SARIF results by them),
-    whatever directory unitgate runs from; paths outside the repository are left as they are."""
-    from unitgate.gate.changes import repo_root
-
-    root = repo_root()
-    if root is None:
-        return list(findings)
-    here = os.path.relpath(os.getcwd(), root)
-    out = []
-    for f in findings:
-        path = os.path.normpath(os.path.join(here, f.location.path))
-        if os.path.isabs(f.location.path) or path.startswith(".."):
-            out.append(f)
-        else:
-            out.append(replace(f, location=replace(f.location, path=path.replace(os.sep, "/"))))
-    return out
-
-
-def run(ns: argparse.Namespace) -> int:
-    """The `unitgate check` subcommand."""
-    from unitgate.gate.changes import SelectionError
-    from unitgate.report import REPORTERS, summary
-
-    fmt = ns.format or default_format()
-    try:
-        paths = select(ns)
-    except SelectionError as exc:
-        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
-    if not paths:
-        print("unitgate: no files to check", file=sys.stderr)
-        return EXIT_OK
-    if not any(os.path.lexists(p) for p in paths):
-        for path in paths:
-            print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        baseline = load_baseline(ns.baseline, ns.update_baseline)
-        result = check(
-            paths,
-            policy_file=ns.policy,
-            color=fmt == "text" and use_color(),
-            baseline=baseline,
-            podman=getattr(ns, "podman", None),
-            scoring=getattr(ns, "scoring", None),
-            keep=False,  # the report needs the findings only: stream (gate/batch.py)
-        )
-    except PolicyError as exc:
-        print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
-    except UnitInputError as exc:
-        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
-    findings: Sequence[Finding] = result.findings
-    if fmt in ("github", "sarif"):
-        findings = repository_relative(findings)
-    # The errors go first (on stderr), then every finding there is; with errors and nothing checked,
-    # no report at all (a summary would suggest something passed).
-    for error in result.errors:
-        print(f"unitgate: {escape.quote(error, escape.MESSAGE_LIMIT)}", file=sys.stderr)
-    if not result.errors or findings or result.info.units:
-        if not emit(REPORTERS[fmt](findings, result.info), ns.output):
-            return EXIT_ERROR
-        summary.write(findings, result.info, annotated=fmt == "github")
-    if ns.exit_zero and result.exit_code != EXIT_ERROR:
-        return EXIT_OK
-    return result.exit_code
-
-
-def emit(rendered: str, output: str | None) -> bool:
-    """The report to stdout, or to `--output FILE` (e.g. SARIF for an upload step)."""
-    if output is None:
-        sys.stdout.write(rendered)
-        sys.stdout.flush()
-        return True
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(rendered)
-    except OSError as exc:
-        print(
-            f"unitgate: error: {escape.quote(output)}: cannot write: {exc.strerror or exc}", file=sys.stderr
-        )
-        return False
-    return True
