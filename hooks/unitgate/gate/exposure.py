@@ -10,7 +10,7 @@ from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import tenths
 from unitgate.policy import UnitPolicy, canonical_check
 from unitgate.security.checks import CHECKS
-from unitgate.security.score import ceil_div
+from unitgate.security.score import aggregate, ceil_div
 
 MAX_SUGGESTIONS = 5
 
@@ -20,14 +20,11 @@ def score(
 ) -> int:
     """systemd-analyze's exposure (0-100, i.e. tenths), with `excluded` checks left out (weight 0)
     and `fixed` checks counted as good."""
-    badness_sum = weight_sum = 0
-    for check in checks:
-        if check.badness is None or canonical_check(check.json_field) in excluded:
-            continue
-        badness = 0 if check.json_field in fixed else check.badness
-        badness_sum += ceil_div(badness * check.weight, check.range)
-        weight_sum += check.weight
-    return ceil_div(badness_sum * 100, weight_sum) if weight_sum else 0
+    return aggregate(
+        (0 if c.json_field in fixed else c.badness, c.weight, c.range)
+        for c in checks
+        if c.badness is not None and canonical_check(c.json_field) not in excluded
+    )
 
 
 def _contribution(check: CheckResult) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, TypeVar, overload
@@ -161,16 +161,24 @@ def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
 _CACHES: dict[int, dict[SecurityInfo, _Evaluation]] = {}
 
 
+def aggregate(rows: Iterable[tuple[int, int, int]]) -> int:
+    """systemd-analyze's overall exposure (tenths) from the applicable rows' (badness, weight, range):
+    each row's weighted badness rounded up, the sum scaled to 0-100 and rounded up. The one copy of
+    this arithmetic: the gate's what-if scores use it too."""
+    badness_sum = weight_sum = 0
+    for badness, weight, range_ in rows:
+        badness_sum += ceil_div(badness * weight, range_)
+        weight_sum += weight
+    return ceil_div(badness_sum * 100, weight_sum) if weight_sum else 0
+
+
 def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     """Exposure and rows in printed order. Cached: many units share the same settings, and the
     cache key ignores `origins` (where each value came from), which no number depends on."""
     rows = [_assess(c, info) for c in checks]
-    badness_sum = weight_sum = 0
-    for r in rows:
-        if r.badness is not None:
-            badness_sum += ceil_div(r.badness * r.check.weight, r.check.range)
-            weight_sum += r.check.weight
-    exposure = ceil_div(badness_sum * 100, weight_sum)
+    applicable = [(r.badness, r.check.weight, r.check.range) for r in rows if r.badness is not None]
+    exposure = aggregate(applicable)
+    weight_sum = sum(weight for _, weight, _ in applicable)  # each row's own exposure is scaled by it
     order = _order(rows, info.release.has("table_empty_cells_first"))
     results: list[CheckResult] = []
     decided_by: list[str | None] = []
