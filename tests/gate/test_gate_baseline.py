@@ -43,7 +43,7 @@ def test_check_passes_on_baselined_findings_after_unrelated_edits(
     assert run.code == 0, run.out
     assert run.out == (
         "All checks passed: 2 units from 2 files; policy: built-in default (baseline@2).\n"
-        "Baseline: 19 baselined findings remain (.unitgate-baseline.json).\n"
+        "Baseline: 5 baselined findings remain (.unitgate-baseline.json).\n"
     )
 
 
@@ -56,7 +56,7 @@ def test_check_fails_on_new_findings_only(repo: Path, run_cli: Callable[..., Run
         "units/web.service:8:1: UG102 web.service: ProtectKernelTunables=no is not accepted by the policy: write ProtectKernelTunables=yes\n"
         "\n"
         "Found 1 error in 1 unit from 1 file; policy: built-in default (baseline@2).\n"
-        "Baseline: 8 baselined findings remain (.unitgate-baseline.json); web.service improved; "
+        "Baseline: 3 baselined findings remain (.unitgate-baseline.json); web.service improved; "
         "`unitgate check --update-baseline` records it.\n"
     )
 
@@ -78,7 +78,7 @@ def test_update_baseline_tightens_and_stale_entries_are_reported(
     run = run_cli("check", "--update-baseline", "units/web.service", cwd=repo)
     assert run.code == 0
     assert run.out.endswith(
-        "Baseline: 8 baselined findings remain (.unitgate-baseline.json); web.service tightened.\n"
+        "Baseline: 2 baselined findings remain (.unitgate-baseline.json); web.service tightened.\n"
     )
     data = json.loads((repo / ".unitgate-baseline.json").read_text(encoding="utf-8"))
     web = data["units"]["units/web.service"]
