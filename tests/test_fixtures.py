@@ -4,7 +4,7 @@ Each case is a tiny filesystem root; the unit files say which rule they pin (`# 
 case's README).  The expectations were recorded from the real `systemd-analyze security
 --offline=true` and are never edited by hand:
 
-    python3 /work/shared/tools/oracle.py fixtures/systemd/cases fixtures/systemd/expected.jsonl
+    python3 ../shared/tools/oracle.py fixtures/systemd/cases fixtures/systemd/expected.jsonl
     python3 tools/record_fixtures.py      # other unit types, symlinks, instances, --user units
 
 No systemd is needed to run these tests.  Known disagreements are listed in KNOWN_MISMATCHES and
