@@ -175,7 +175,7 @@ def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAn
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
     home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
-    refused = fsread.refusal_of(parent, dropins.search_path_for(home).boundary)
+    refused = dropins.directory_refusal(parent, dropins.search_path_for(home).boundary)
     if refused is not None:  # the path given leads through a directory symlink out of the repository
         return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
     if name.endswith(".conf") and parent.endswith(".d"):

@@ -27,13 +27,20 @@ class Finder:
     cwd: Path = field(default_factory=Path.cwd)
     _by_dir: dict[Path, Path | None] = field(default_factory=dict)
     _loaded: dict[Path | None, Policy] = field(default_factory=dict)
+    # By directory name, before any Path is built: a run asks for thousands of files in a few directories.
+    _by_name: dict[str, Policy] = field(default_factory=dict)
 
     def for_path(self, path: str) -> Policy:
-        source = self.source_for(Path(os.path.abspath(path)).parent)
+        name = os.path.dirname(os.path.abspath(path))
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
+        source = self.source_for(Path(name))
         if source not in self._loaded:
             self._loaded[source] = (
                 default_policy() if source is None else load_file(source, display=self._show(source))
             )
+        self._by_name[name] = self._loaded[source]
         return self._loaded[source]
 
     def source_for(self, directory: Path) -> Path | None:

@@ -7,22 +7,61 @@ collector walk all of it again and again; judging each unit as soon as it is ana
 workers when there are many (as `unitgate explain` does), keeps the parent's memory to the findings
 and spreads the work over the machine's cores. Results come back in the order of the units, so the
 report is the same as a run in one process.
+
+What crosses between processes is kept small and cheap to rebuild: the workers inherit the jobs
+through fork and are sent only their indexes; an outcome comes back as plain tuples (unpickling tens
+of thousands of value objects one attribute at a time cost the parent more than a second at 10k
+units, while it had nothing else to do but wait).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator, Sequence
 
 from unitgate.analysis import UnitAnalysis
-from unitgate.findings import Finding, UnitSummary
+from unitgate.findings import Finding, Level, UnitSummary
+from unitgate.model import Location
 from unitgate.parallel import MIN_ITEMS, map_ordered
-from unitgate.policy import UnitPolicy
+from unitgate.policy import Policy, PolicyError, UnitPolicy
 from unitgate.records import dataclass
+from unitgate.suppress import Suppression, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """One file the run read, as the report needs it: its suppression comments, the findings about
+    broken ones its policy does not ignore, and a policy over it that could not be used."""
+
+    path: str  # as the run names it
+    real: str  # its real path: a file reached under two names is counted once
+    readable: bool  # False: refused or unreadable (the engine reports why); no suppressions apply
+    suppressions: tuple[Suppression, ...] = ()
+    broken: tuple[Finding, ...] = ()  # malformed or reasonless `# unitgate:` comments, after `ignore`
+    policy_error: tuple[str, str] | None = None  # (policy file, message) of the policy over it
+
+
+def scan_file(path: str, policy_for: Callable[[str], Policy], read: Callable[[str], str | None]) -> FileScan:
+    """`path`'s suppressions, read through `read` (None: not readable) and judged by its policy."""
+    real = os.path.realpath(path)
+    text = read(path)
+    if text is None:
+        return FileScan(path, real, False)
+    try:
+        rules: UnitPolicy | None = policy_for(path).for_unit("")
+        error = None
+    except PolicyError as exc:  # reported once per policy file, in the order the files are read
+        rules, error = None, (exc.path, str(exc))
+    if "unitgate" not in text:  # no `# unitgate:` comment can be in it (most files of a large run)
+        return FileScan(path, real, True, policy_error=error)
+    suppressions, broken = parse(path, text)
+    kept = tuple(f for f in broken if rules is not None and not rules.ignores(f.rule, None))
+    return FileScan(path, real, True, tuple(suppressions), kept, error)
 
 
 @dataclass(frozen=True)
@@ -39,16 +78,18 @@ class UnitOutcome:
     container: bool = False  # a quadlet container (not scored by the systemd models)
     # Kept only when the caller asks for analyses (a baseline, `fix`); None in a streaming run.
     kept: tuple[UnitAnalysis, UnitPolicy] | None = None
+    scans: tuple[FileScan, ...] = ()  # its sources this process had not scanned before
 
 
-# The work a forked worker does on each item: inherited through fork, never pickled (it is a closure
-# over the run's policy finder), so only the items and results cross between processes.
-_WORK: Callable[[Any], Any] | None = None
+# The work a forked worker does on each item, and the items: inherited through fork, never pickled
+# (the work is a closure over the run's policy finder), so only indexes and results cross.
+_WORK: Callable[[Any], UnitOutcome] | None = None
+_ITEMS: Sequence[Any] = ()
 
 
-def _call(item: Any) -> Any:
+def _call(index: int) -> tuple[Any, ...]:
     assert _WORK is not None
-    return _WORK(item)
+    return _to_wire(_WORK(_ITEMS[index]))
 
 
 def map_units(
@@ -60,14 +101,69 @@ def map_units(
     way (gc.freeze): a run creates millions of small objects, and each full collection would walk
     the long-lived ones again.
     """
-    global _WORK
+    global _WORK, _ITEMS
     if len(items) >= MIN_ITEMS:  # a few files (the hook): nothing to gain
         gc.freeze()
     if not parallel:
         yield from map(work, items)
         return
-    _WORK = work
+    _WORK, _ITEMS = work, items
     try:
-        yield from map_ordered(_call, items)
+        for wire in map_ordered(_call, range(len(items))):
+            yield _from_wire(wire)
     finally:
-        _WORK = None
+        _WORK, _ITEMS = None, ()
+
+
+# The wire format: an outcome as tuples of strings, numbers and None, rebuilt field by field.
+
+
+def _finding_row(f: Finding) -> tuple[Any, ...]:
+    level = None if f.level is None else f.level.value
+    return (f.rule, f.location.path, f.location.line, f.message, f.unit, f.directive, level, f.models, f.fix)
+
+
+def _finding(row: tuple[Any, ...]) -> Finding:
+    rule, path, line, message, unit, directive, level, models, fix = row
+    shown = None if level is None else Level(level)
+    return Finding(rule, Location(path, line), message, unit, directive, shown, models, fix)
+
+
+def _scan_row(s: FileScan) -> tuple[Any, ...]:
+    broken = tuple(_finding_row(f) for f in s.broken)
+    return (s.path, s.real, s.readable, s.suppressions, broken, s.policy_error)
+
+
+def _scan(row: tuple[Any, ...]) -> FileScan:
+    path, real, readable, suppressions, broken, error = row
+    return FileScan(path, real, readable, suppressions, tuple(_finding(f) for f in broken), error)
+
+
+def _summary_row(s: UnitSummary | None) -> tuple[Any, ...] | None:
+    if s is None:
+        return None
+    return (s.unit, s.path, s.state, s.exposure, s.max_exposure, s.policy, s.model, s.podman, s.mode)
+
+
+def _to_wire(o: UnitOutcome) -> tuple[Any, ...]:
+    assert o.kept is None  # analyses never cross: a run that keeps them stays in one process
+    findings = tuple(_finding_row(f) for f in o.findings)
+    scans = tuple(_scan_row(s) for s in o.scans)
+    summary = _summary_row(o.summary)
+    return (o.key, o.broken_policy, o.sources, o.fragment, findings, summary, o.dropin, o.container, scans)
+
+
+def _from_wire(row: tuple[Any, ...]) -> UnitOutcome:
+    key, broken_policy, sources, fragment, findings, summary, dropin, container, scans = row
+    return UnitOutcome(
+        key,
+        broken_policy,
+        sources,
+        fragment,
+        tuple(_finding(f) for f in findings),
+        None if summary is None else UnitSummary(*summary),
+        dropin,
+        container,
+        None,
+        tuple(_scan(s) for s in scans),
+    )

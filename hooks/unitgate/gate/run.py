@@ -18,7 +18,7 @@ from unitgate.engine import Job, is_quadlet, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
-from unitgate.gate.batch import UnitOutcome, map_units
+from unitgate.gate.batch import FileScan, UnitOutcome, map_units, scan_file
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
 from unitgate.gate.load import is_container, load_findings
@@ -258,7 +258,20 @@ def check(
             dropin=dropin_path(analysis),
             container=container,
             kept=(analysis, unit_policy) if keep else None,
+            scans=scan_new((analysis.path, *analysis.sources)),
         )
+
+    # The files a unit was built from are read for their suppression comments where the unit was
+    # judged (in a worker, beside the engine's reading of them), each once per process.
+    scanned: set[str] = set()
+
+    def scan_new(files: Sequence[str]) -> tuple[FileScan, ...]:
+        new = [f for f in dict.fromkeys(files) if f not in scanned]
+        scanned.update(new)
+        return tuple(scan_file(f, file_rules, _read_text) for f in new)
+
+    def file_rules(path: str) -> Policy:
+        return fixed_policy or finder.for_path(path)
 
     findings: list[Finding] = []
     per_unit: list[tuple[list[Finding], tuple[str, ...]]] = []
@@ -272,7 +285,10 @@ def check(
     sources_seen: list[str] = []
     fragments: set[str] = set()
     dropins_of: dict[str, str] = {}
+    scans: dict[str, FileScan] = {}
     for outcome in map_units(judge, jobs, parallel=not keep):
+        for scan in outcome.scans:
+            scans.setdefault(scan.path, scan)
         if outcome.key in seen:
             continue  # each unit once per model, even when several changed files reach it
         seen.add(outcome.key)
@@ -301,17 +317,16 @@ def check(
 
     files = list(dict.fromkeys([*paths, *sources_seen]))
     by_file: dict[str, list[suppress.Suppression]] = {}
-    for file in files:
-        text = _read_text(file)
-        if text is None:
+    reals: set[str] = set()
+    for file in files:  # most were scanned where their units were judged
+        scan = scans.get(file) or scan_file(file, file_rules, _read_text)
+        reals.add(scan.real)
+        if not scan.readable:
             continue
-        rules = file_policy(file)  # for every file read: a broken policy over it is reported
-        if "unitgate" not in text:  # no `# unitgate:` comment can be in it (most files of a large run)
-            by_file[file] = []
-            continue
-        suppressions, broken = suppress.parse(file, text)
-        by_file[file] = suppressions
-        findings += [f for f in broken if rules is not None and not rules.ignores(f.rule, None)]
+        if scan.policy_error is not None:  # for every file read: a broken policy over it is reported
+            broken_policies.setdefault(*scan.policy_error)
+        by_file[file] = list(scan.suppressions)
+        findings += scan.broken
     # Suppressions apply unit by unit (a file-wide one to every unit the file is part of); one is
     # unused only when no unit used it.
     every = [s for suppressions in by_file.values() for s in suppressions]
@@ -363,7 +378,7 @@ def check(
         files=tuple(paths),
         color=color,
         suppressed=len(suppressed),
-        checked_files=len({os.path.realpath(f) for f in files}),
+        checked_files=len(reals),
         baselined=baselined.baselined if baselined else 0,
         baseline_note=baselined.note if baselined else "",
     )
