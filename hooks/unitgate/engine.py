@@ -65,6 +65,7 @@ def plan(paths: Sequence[str], model: str = DEFAULT_MODEL, *, podman: str | None
     """The units the paths affect, each once, in the order the paths name them (`model`: the systemd
     release whose rules score them; `podman`: the release whose quadlet reads `.container` files)."""
     dropins.clear_caches()  # directory listings are cached for one run only
+    _REFUSALS.clear()
     rel = release(model)
     jobs: list[Job] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
@@ -166,6 +167,17 @@ def is_quadlet(path: str) -> bool:
     return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
 
 
+_REFUSALS: dict[tuple[str, str], fsread.Refusal | None] = {}  # for one run (cleared by plan)
+
+
+def _refusal_of(directory: str, boundary: str) -> fsread.Refusal | None:
+    """fsread.refusal_of, once per directory in a run (a run names thousands of files in a few)."""
+    key = (directory, boundary)
+    if key not in _REFUSALS:
+        _REFUSALS[key] = fsread.refusal_of(directory, boundary)
+    return _REFUSALS[key]
+
+
 def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
@@ -175,7 +187,7 @@ def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAn
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
     home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
-    refused = dropins.directory_refusal(parent, dropins.search_path_for(home).boundary)
+    refused = _refusal_of(parent, dropins.search_path_for(home).boundary)
     if refused is not None:  # the path given leads through a directory symlink out of the repository
         return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
     if name.endswith(".conf") and parent.endswith(".d"):

@@ -113,10 +113,8 @@ def normalize(path: str) -> str:
     return os.path.normpath(os.path.abspath(path)).replace(os.sep, "/")
 
 
-@lru_cache(maxsize=4096)
 def search_path_for(directory: str) -> SearchPath:
-    """The search path that applies to files in `directory` (cached for one run: a run names
-    thousands of files in a few directories)."""
+    """The search path that applies to files in `directory`."""
     d = normalize(directory)
     markers = (("system", SYSTEM_UNIT_PATH), ("user", USER_UNIT_DIRS))
     for scope, table in markers:
@@ -173,14 +171,8 @@ def is_masked_file(path: str) -> bool:
 def clear_caches() -> None:
     """Forget every directory listing. The engine calls this at the start of each top-level analysis,
     so a run sees one consistent tree and the next run (same process) sees files added in between."""
-    for cached in (_listdir, _names_in, name_map, _alias_index, search_path_for, directory_refusal):
+    for cached in (_listdir, _names_in, name_map, _alias_index):
         cached.cache_clear()
-
-
-@lru_cache(maxsize=4096)
-def directory_refusal(directory: str, boundary: str) -> fsread.Refusal | None:
-    """fsread.refusal_of, once per directory in a run."""
-    return fsread.refusal_of(directory, boundary)
 
 
 @lru_cache(maxsize=4096)
