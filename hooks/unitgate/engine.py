@@ -6,7 +6,7 @@ files -> parsed files -> merged unit state (every value knows its file:line) -> 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Union
 
 from unitgate import fsread
@@ -44,7 +44,7 @@ class Target:
     release: Release = SYSTEMD_252
 
 
-__all__ = ["MODELS", "analyze_paths", "plan", "run_job"]
+__all__ = ["MODELS", "analyze_paths", "iter_plan", "plan", "run_job"]
 
 
 def analyze_paths(paths: Sequence[str], model: str = DEFAULT_MODEL) -> list[UnitAnalysis]:
@@ -64,25 +64,34 @@ Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that ne
 def plan(paths: Sequence[str], model: str = DEFAULT_MODEL, *, podman: str | None = None) -> list[Job]:
     """The units the paths affect, each once, in the order the paths name them (`model`: the systemd
     release whose rules score them; `podman`: the release whose quadlet reads `.container` files)."""
+    return list(iter_plan(paths, model, podman=podman))
+
+
+def iter_plan(
+    paths: Sequence[str], model: str = DEFAULT_MODEL, *, podman: str | None = None
+) -> Iterator[Job]:
+    """`plan`, one job at a time: a large run starts judging units while the rest are still being
+    resolved. A new run starts (directory listings forgotten) when this is called."""
     dropins.clear_caches()  # directory listings are cached for one run only
     _REFUSALS.clear()
-    rel = release(model)
-    jobs: list[Job] = []
+    return _jobs(paths, release(model), podman)
+
+
+def _jobs(paths: Sequence[str], rel: Release, podman: str | None) -> Iterator[Job]:
     seen: set[tuple[tuple[str, ...], str]] = set()
     for path in paths:
         if is_quadlet(path):
-            jobs += _quadlets(path, seen, podman)
+            yield from _quadlets(path, seen, podman)
             continue
         targets, problem = resolve(path, rel)
         if problem is not None:
-            jobs.append(problem)
+            yield problem
             continue
         for t in targets:
             key = (t.search.dirs, t.unit)
             if key not in seen:
                 seen.add(key)
-                jobs.append(t)
-    return jobs
+                yield t
 
 
 def run_job(job: Job) -> UnitAnalysis:

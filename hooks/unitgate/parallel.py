@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -24,17 +24,30 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def workers() -> int:
+    """How many worker processes a large run starts; below 2, none (work stays in-process)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    return min(_cores(), 8)
+
+
 def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     """fn(x) for x in items, in order, from worker processes when that pays off.
 
     Results are yielded as they arrive, so the caller can write them while workers still compute.
     """
-    workers = min(_cores(), 8)
-    if len(items) < MIN_ITEMS or workers < 2 or not sys.platform.startswith("linux"):
+    count = workers()
+    if len(items) < MIN_ITEMS or count < 2:
         yield from map(fn, items)
         return
-    chunk = max(16, len(items) // (workers * 8))
+    yield from forked_map(fn, items, max(16, len(items) // (count * 8)))
+
+
+def forked_map(fn: Callable[[T], R], items: Iterable[T], chunk: int) -> Iterator[R]:
+    """fn(x) for x in items, in order, from `workers()` forked processes, `chunk` items per message.
+    `items` may be a generator: it is drawn (in a thread of this process) while the workers compute,
+    so producing the work overlaps doing it."""
     import multiprocessing  # here: it imports socket, pickle, threading..., which one file never needs
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers()) as pool:
         yield from pool.imap(fn, items, chunksize=chunk)

@@ -64,3 +64,33 @@ def test_streaming_reports_a_broken_policy_as_kept_does(tmp_path: Path) -> None:
     assert streamed.errors == kept.errors and len(streamed.errors) == 1
     assert streamed.findings == kept.findings
     assert streamed.info == kept.info
+
+
+def test_streaming_applies_a_shared_dropins_suppressions_as_kept_does(tmp_path: Path) -> None:
+    # The shared drop-in is read where each unit is judged (in every worker); its file-wide
+    # suppression must still hold for every unit, and its broken comment be reported once.
+    paths = _repo(tmp_path, 240)
+    shared = tmp_path / "etc" / "systemd" / "system" / "service.d" / "10-all.conf"
+    shared.write_text(
+        "# unitgate: disable-file=ProtectHome reason='shared'\n"
+        "# unitgate: disable=UG998\n"
+        "[Service]\nLimitNOFILE=1024\n"
+    )
+    streamed = check(paths, keep=False)
+    kept = check(paths, keep=True)
+    assert streamed.findings == kept.findings
+    assert streamed.info == kept.info
+    assert streamed.suppressed == kept.suppressed
+    assert sum(f.rule == "UG403" and f.location.path == str(shared) for f in streamed.findings) == 1
+    assert not any(f.directive == "ProtectHome" for f in streamed.findings)
+
+
+def test_one_dropin_reaching_many_units_is_judged_in_workers_as_in_process(tmp_path: Path) -> None:
+    # One path, hundreds of units: the plan is drawn lazily and the workers start on its first units.
+    _repo(tmp_path, 230)
+    shared = str(tmp_path / "etc" / "systemd" / "system" / "service.d" / "10-all.conf")
+    streamed = check([shared], keep=False)
+    kept = check([shared], keep=True)
+    assert len(streamed.info.units) == 230
+    assert streamed.findings == kept.findings
+    assert streamed.info == kept.info

@@ -8,22 +8,22 @@ workers when there are many (as `unitgate explain` does), keeps the parent's mem
 and spreads the work over the machine's cores. Results come back in the order of the units, so the
 report is the same as a run in one process.
 
-What crosses between processes is kept small and cheap to rebuild: the workers inherit the jobs
-through fork and are sent only their indexes; an outcome comes back as plain tuples (unpickling tens
-of thousands of value objects one attribute at a time cost the parent more than a second at 10k
-units, while it had nothing else to do but wait).
+What crosses between processes is kept small and cheap to rebuild: an outcome comes back as plain
+tuples (unpickling tens of thousands of value objects one attribute at a time cost the parent more
+than a second at 10k units).
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, Level, UnitSummary
 from unitgate.model import Location
-from unitgate.parallel import MIN_ITEMS, map_ordered
+from unitgate.parallel import MIN_ITEMS, forked_map, workers
 from unitgate.policy import Policy, PolicyError, UnitPolicy
 from unitgate.records import dataclass
 from unitgate.suppress import Suppression, parse
@@ -81,38 +81,44 @@ class UnitOutcome:
     scans: tuple[FileScan, ...] = ()  # its sources this process had not scanned before
 
 
-# The work a forked worker does on each item, and the items: inherited through fork, never pickled
-# (the work is a closure over the run's policy finder), so only indexes and results cross.
+# The work a forked worker does on each item: inherited through fork, never pickled (it is a closure
+# over the run's policy finder), so only the items (jobs) and results cross.
 _WORK: Callable[[Any], UnitOutcome] | None = None
-_ITEMS: Sequence[Any] = ()
+CHUNK = 64  # items per message: small enough that the workers finish together
 
 
-def _call(index: int) -> tuple[Any, ...]:
+def _call(item: Any) -> tuple[Any, ...]:
     assert _WORK is not None
-    return _to_wire(_WORK(_ITEMS[index]))
+    return _to_wire(_WORK(item))
 
 
 def map_units(
-    work: Callable[[Any], UnitOutcome], items: Sequence[Any], *, parallel: bool = True
+    work: Callable[[Any], UnitOutcome], items: Iterable[Any], *, parallel: bool = True
 ) -> Iterator[UnitOutcome]:
     """work(item) for each item, in order; in forked workers for large runs when `parallel`.
 
-    The objects alive before the run (imports, tables, policies) are moved out of the collector's
-    way (gc.freeze): a run creates millions of small objects, and each full collection would walk
-    the long-lived ones again.
+    `items` may be a generator (the run's plan): the workers start once there are enough items to
+    pay for them, and judge the first units while the parent still resolves the rest. The objects
+    alive before then (imports, tables, policies, the directory index) are moved out of the
+    collector's way (gc.freeze): a run creates millions of small objects, and each full collection
+    would walk the long-lived ones again.
     """
-    global _WORK, _ITEMS
-    if len(items) >= MIN_ITEMS:  # a few files (the hook): nothing to gain
-        gc.freeze()
-    if not parallel:
-        yield from map(work, items)
+    global _WORK
+    rest = iter(items)
+    first = list(islice(rest, MIN_ITEMS))
+    if len(first) < MIN_ITEMS:  # a few files (the hook): nothing to gain
+        yield from map(work, first)
         return
-    _WORK, _ITEMS = work, items
+    gc.freeze()
+    if not parallel or workers() < 2:
+        yield from map(work, chain(first, rest))
+        return
+    _WORK = work
     try:
-        for wire in map_ordered(_call, range(len(items))):
+        for wire in forked_map(_call, chain(first, rest), CHUNK):
             yield _from_wire(wire)
     finally:
-        _WORK, _ITEMS = None, ()
+        _WORK = None
 
 
 # The wire format: an outcome as tuples of strings, numbers and None, rebuilt field by field.

@@ -9,12 +9,12 @@ The pipeline is plain data: paths -> engine.analyze_paths -> UnitAnalysis per un
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
-from unitgate.engine import Job, is_quadlet, plan, run_job
+from unitgate.engine import Job, is_quadlet, iter_plan, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.baseline import Baseline
 from unitgate.gate.baseline import apply as apply_baseline
@@ -187,21 +187,25 @@ def check(
         else:
             for model in models_for(given):
                 by_model.setdefault(model, []).append(given)
+
     # With the engine's own analyzer each unit is loaded where it is judged (gate/batch.py): in
-    # forked workers for large runs, keeping only what the report needs.
-    jobs: list[tuple[Job, str | None]] = []
-    for model in SYSTEMD_MODELS:
-        if model in by_model:
-            group = by_model[model]
-            units = plan(group, model=model) if analyze is analyze_units else analyze(group, model=model)
-            jobs += [(job, model) for job in units]
-    for release, group in by_release.items():
-        units = (
-            plan(group, model=DEFAULT_SCORING, podman=release)
-            if analyze is analyze_units
-            else analyze(group, podman=release)
-        )
-        jobs += [(job, None) for job in units]
+    # forked workers for large runs, keeping only what the report needs; the plan is drawn lazily,
+    # so the workers judge the first units while the rest are still being resolved.
+    def planned() -> Iterator[tuple[Job, str | None]]:
+        for model in SYSTEMD_MODELS:
+            if model in by_model:
+                group = by_model[model]
+                units = (
+                    iter_plan(group, model=model) if analyze is analyze_units else analyze(group, model=model)
+                )
+                yield from ((job, model) for job in units)
+        for release, group in by_release.items():
+            units = (
+                iter_plan(group, model=DEFAULT_SCORING, podman=release)
+                if analyze is analyze_units
+                else analyze(group, podman=release)
+            )
+            yield from ((job, None) for job in units)
 
     def judge(item: tuple[Job, str | None]) -> UnitOutcome:
         job, model = item
@@ -286,7 +290,7 @@ def check(
     fragments: set[str] = set()
     dropins_of: dict[str, str] = {}
     scans: dict[str, FileScan] = {}
-    for outcome in map_units(judge, jobs, parallel=not keep):
+    for outcome in map_units(judge, planned(), parallel=not keep):
         for scan in outcome.scans:
             scans.setdefault(scan.path, scan)
         if outcome.key in seen:
