@@ -89,6 +89,8 @@ CHUNK = 64  # items per message: small enough that the workers finish together
 
 def _call(item: Any) -> tuple[Any, ...]:
     assert _WORK is not None
+    if not gc.isenabled():  # forked while the parent had it off (see map_units): a worker collects
+        gc.enable()
     return _to_wire(_WORK(item))
 
 
@@ -114,11 +116,19 @@ def map_units(
         yield from map(work, chain(first, rest))
         return
     _WORK = work
+    # The parent only gathers results, and nothing it keeps forms cycles: a collection would walk
+    # every finding kept so far, again and again (seconds at 50k units). What it kept is frozen at
+    # the end, out of the way of the collections the report then causes.
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         for wire in forked_map(_call, chain(first, rest), CHUNK):
             yield _from_wire(wire)
     finally:
         _WORK = None
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 # The wire format: an outcome as tuples of strings, numbers and None, rebuilt field by field.

@@ -317,7 +317,10 @@ def check(
             pairs.append(outcome.kept)
     checked = [a for a, _ in pairs]
     multi = {unit for unit, path, container in judged if not container and len(models_for(path)) > 1}
-    per_unit = [(_per_model(unit_findings, multi), sources) for unit_findings, sources in per_unit]
+    if multi:
+        per_unit = [(_per_model(unit_findings, multi), sources) for unit_findings, sources in per_unit]
+    else:  # one model each: only repeated findings to drop (as _per_model does)
+        per_unit = [(list(dict.fromkeys(unit_findings)), sources) for unit_findings, sources in per_unit]
 
     files = list(dict.fromkeys([*paths, *sources_seen]))
     by_file: dict[str, list[suppress.Suppression]] = {}
@@ -402,7 +405,8 @@ def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) ->
         path = f.location.path
         if shown.get(path, 0) < limit - 1:
             shown[path] = shown.get(path, 0) + 1
-            out.append(replace(f, message=escape.bounded(f.message, escape.MESSAGE_LIMIT)))
+            message = escape.bounded(f.message, escape.MESSAGE_LIMIT)
+            out.append(f if message is f.message else replace(f, message=message))
         else:
             rest.setdefault(path, []).append(f)
     for path, extra in rest.items():
