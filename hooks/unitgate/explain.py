@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from unitgate import escape
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
@@ -17,6 +16,10 @@ from unitgate.model import Diagnostic
 from unitgate.parallel import map_ordered
 from unitgate.records import replace
 from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 

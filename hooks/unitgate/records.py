@@ -33,7 +33,7 @@ else:
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
-__all__ = ["FrozenInstanceError", "dataclass", "field", "fields", "replace"]
+__all__ = ["FrozenInstanceError", "NamedTuple", "dataclass", "field", "fields", "overload", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -277,3 +277,33 @@ def dataclass(
 
 
 _GENERATED = _load_generated()
+
+
+class _NamedTupleMeta(type):
+    """Builds `collections.namedtuple` from a class body, as `typing.NamedTuple` does: fields are the
+    annotated names in order (a value in the body is the field's default), and everything else the
+    body defines (methods, properties, the docstring) is set on the tuple class."""
+
+    def __new__(mcls, typename: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+        from collections import namedtuple  # already loaded by `functools`: costs nothing
+
+        names = list(namespace.get("__annotations__", {}))
+        defaults = [namespace[n] for n in names if n in namespace]
+        made = namedtuple(typename, names, defaults=defaults, module=namespace.get("__module__"))  # type: ignore[misc]
+        for key, value in namespace.items():
+            if key not in names and key not in ("__module__", "__qualname__", "__annotations__"):
+                setattr(made, key, value)
+        made.__qualname__ = namespace.get("__qualname__", typename)
+        return made
+
+
+if TYPE_CHECKING:
+    from typing import NamedTuple, overload
+else:
+
+    def overload(f: object) -> object:
+        """`typing.overload` at run time: the variants are for type checkers; the last definition runs."""
+        return f
+
+    # `class C(NamedTuple): ...` without importing `typing` (several milliseconds of a hook run).
+    NamedTuple = type.__new__(_NamedTupleMeta, "NamedTuple", (), {"__module__": __name__})

@@ -20,7 +20,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from unitgate import fsread
 from unitgate.parse import dropins, unitname
@@ -211,11 +210,11 @@ def governed_by(directory: str, finder: Finder) -> list[str]:
     deleted, the one above it): those in subdirectories with a policy of their own are left out."""
     if not os.path.isdir(directory):
         return []  # the directory went with the policy file: nothing left that it governed
-    top = Path(os.path.abspath(directory))
+    top = os.path.abspath(directory)
     out = []
     for path in tree_files(directory):
-        source = finder.source_for(Path(os.path.abspath(path)).parent)
-        if source is None or source.parent == top or top.is_relative_to(source.parent):
+        source = finder.source_for(os.path.dirname(os.path.abspath(path)))
+        if source is None or fsread.inside(top, os.path.dirname(source)):
             out.append(path)
     return out
 

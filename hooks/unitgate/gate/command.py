@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from unitgate import escape
 from unitgate.findings import Finding
@@ -16,6 +15,7 @@ from unitgate.model import UnitInputError
 from unitgate.policy import PolicyError
 from unitgate.records import replace
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     import argparse
 

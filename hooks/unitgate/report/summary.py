@@ -18,13 +18,13 @@ ENV = "GITHUB_STEP_SUMMARY"
 MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_MARKDOWN = r"([\\`*_{}\[\]()<>#+!|~])"
 
 
 def _cell(value: str) -> str:
     """Repository text for a Markdown table cell: escaped (escape.text), then every Markdown and HTML
     character backslash-escaped, so a file name or value cannot add a link, an image or markup."""
-    return _MARKDOWN.sub(r"\\\1", escape.text(value))
+    return re.compile(_MARKDOWN).sub(r"\\\1", escape.text(value))
 
 
 def _code(value: str) -> str:
