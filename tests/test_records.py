@@ -134,3 +134,14 @@ def test_every_class_has_generated_methods() -> None:
     assert out.stdout.strip() == "0", (
         "run: python tools/gen_records.py && ruff format hooks/unitgate/records_code.py"
     )
+
+
+def test_generated_methods_are_current() -> None:
+    # Keyed by fields and flags, not by source: a change to the code records.py generates must be
+    # regenerated too, or the old methods would keep running.
+    pytest.importorskip("ruff")
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "tools" / "gen_records.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

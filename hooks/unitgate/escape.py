@@ -70,9 +70,7 @@ def quote(value: str, limit: int = VALUE_LIMIT) -> str:
     return text(bounded(value, limit))
 
 
-_JSON_UNSAFE = (
-    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"  # unprintable too
-)
+_JSON_UNSAFE = "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"  # unprintable too
 
 
 def json_text(document: str) -> str:

@@ -220,9 +220,33 @@ def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) 
     return "\n".join(lines) + "\n", names
 
 
-# Classes whose methods were compiled at run time (no generated code for their exact source yet):
-# tools/gen_records.py turns these into records_code.py; tests/test_records.py says when it is stale.
-COMPILED: list[tuple[str, tuple[str, ...]]] = []
+# Classes whose methods were compiled at run time (no generated code for their key yet): (key, source,
+# scope names). tools/gen_records.py turns these into records_code.py; tests/test_records.py says when
+# it is stale.
+COMPILED: list[tuple[str, str, tuple[str, ...]]] = []
+_OWN = (
+    "__init__",
+    "__repr__",
+    "__eq__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__setattr__",
+    "__delattr__",
+)
+
+
+def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> str:
+    """Everything `_source` reads, as a short string: the generated code is looked up by it, so a run
+    never builds the source of a class whose methods are already compiled."""
+    own = cls.__dict__
+    flags = (frozen, eq, order, _explicit_hash(cls), hasattr(cls, "__post_init__"), *(n in own for n in _OWN))
+    spec = " ".join(
+        f"{f.name}:{f.default is not MISSING:d}{f.default_factory is not MISSING:d}{f.repr:d}{f.compare:d}"
+        for f in found
+    )
+    return "".join("1" if flag else "0" for flag in flags) + "|" + spec
 
 
 def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
@@ -235,7 +259,7 @@ def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
 
 def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     found = _collect(cls)
-    source, names = _source(cls, found, frozen, eq, order)
+    key = _key(cls, found, frozen, eq, order)
     scope: dict[str, Any] = {
         "_MISSING": MISSING,
         "_setattr": object.__setattr__,
@@ -244,17 +268,18 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     for i, f in enumerate(found):
         scope[f"_default_{i}"] = f.default
         scope[f"_factory_{i}"] = f.default_factory
-    made = _GENERATED.get(source)
+    made = _GENERATED.get(key)
     if made is not None:
         # The same methods, compiled ahead of time (records_code.py): only the class's defaults and
         # factories are bound here.
-        scope.update(made(**scope))
+        methods = made(**scope)
     else:
-        COMPILED.append((source, tuple(scope)))
+        source, names = _source(cls, found, frozen, eq, order)
+        COMPILED.append((key, source, tuple(scope)))
         exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
+        methods = {name: scope[name] for name in names}
     qualname = cls.__qualname__
-    for name in names:
-        method = scope[name]
+    for name, method in methods.items():
         method.__qualname__ = f"{qualname}.{name}"
         setattr(cls, name, method)
     if eq and not frozen and not _explicit_hash(cls):
