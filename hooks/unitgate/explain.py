@@ -27,7 +27,8 @@ _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 def run(ns: argparse.Namespace) -> int:
     paths = list(ns.paths)
     if getattr(ns, "files_from", None):
-        from unitgate.gate.changes import SelectionError, read_list  # only for lists: keeps start-up light
+        from unitgate.gate.changes import read_list  # only for lists: keeps start-up light
+        from unitgate.model import SelectionError
 
         try:
             paths += read_list(ns.files_from)

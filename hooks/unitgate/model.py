@@ -53,6 +53,10 @@ class Assignment:
     location: Location
 
 
+class SelectionError(Exception):
+    """The files to check cannot be determined (no git, unknown REF, unreadable list): exit 2."""
+
+
 class UnitInputError(Exception):
     """Input that cannot be analysed at all (unreadable path, bad unit name...)."""
 

@@ -19,8 +19,8 @@ An entry can never change a verdict:
 * anything unexpected (unreadable, corrupt, another shape, another key) is ignored, and the policy
   is parsed and validated as if there were no cache.
 
-Entries are JSON (a module the engine imports anyway), named by a CRC of the bytes (a locator only:
-a collision is a miss).
+Entries are JSON (a module the engine imports anyway), named by the length and two byte sums of the
+policy (a locator only, cheap without `zlib`: a collision is a miss).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import zlib
 
 from unitgate import __version__
 from unitgate.policy_check import cache_dir
@@ -73,7 +72,7 @@ def _entry_path(kind: str, raw: bytes) -> str | None:
     directory = cache_dir()
     if directory is None:
         return None
-    name = f"{kind}-{zlib.crc32(raw):08x}-{len(raw)}.json"
+    name = f"{kind}-{len(raw)}-{sum(raw):x}-{sum(raw[::7]):x}.json"
     return os.path.join(os.fspath(directory), _SUBDIR, name)
 
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from unitgate import fsread
+from unitgate.model import SelectionError
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
 from unitgate.policy_find import Finder
@@ -33,10 +34,6 @@ SELECTED = re.compile(r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^
 POLICY_NAMES = (POLICY_FILE, "pyproject.toml")
 LIST_LIMIT = 64 * 1024 * 1024  # bytes of a --files-from list
 _GIT_TIMEOUT = 120  # seconds; git answers in well under a second even for large repositories
-
-
-class SelectionError(Exception):
-    """The files to check cannot be determined (no git, unknown REF, unreadable list): exit 2."""
 
 
 def selected(path: str) -> bool:

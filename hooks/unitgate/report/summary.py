@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 from unitgate import escape
 from unitgate.findings import Finding, RunInfo, tenths
-from unitgate.report import github, text
+from unitgate.report import SUMMARY_ENV, github, text
 
-ENV = "GITHUB_STEP_SUMMARY"
 MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
 
 
@@ -70,7 +69,7 @@ def render(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> str:
 
 def write(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> None:
     """Append the summary to `$GITHUB_STEP_SUMMARY`, when it is set (GitHub Actions sets it)."""
-    path = os.environ.get(ENV)
+    path = os.environ.get(SUMMARY_ENV)
     if not path:
         return
     try:
