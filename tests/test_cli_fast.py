@@ -92,6 +92,9 @@ NOT_ON_THE_HOOK_PATH = (
     "tomllib",
     "typing",
     "zlib",
+    "fnmatch",
+    "unitgate.security.keys_models",
+    "unitgate.security.syscall_models",
     "unitgate.gate.changes",
     "unitgate.report.summary",
 )

@@ -11,7 +11,6 @@ Every problem raises PolicyError naming the file and the key path; the gate turn
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import sys
@@ -169,6 +168,8 @@ class Override:
     container: ContainerRules = field(default_factory=ContainerRules)
 
     def matches(self, unit: str) -> bool:
+        import fnmatch  # only policies with [[override]] tables get here
+
         names = (unit, template_name(unit))
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.units for name in names)
 
