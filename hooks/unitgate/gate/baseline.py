@@ -12,7 +12,6 @@ no unit, the file), the directive, and the message with every `file:line` and nu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -93,6 +92,8 @@ def load(path: str | None = None, update: bool = False) -> Baseline | None:
     where = path or os.path.join(root, FILE_NAME)
     try:
         with open(where, encoding="utf-8") as handle:
+            import json  # here: a repository without a baseline never needs it
+
             data = json.load(handle)
     except FileNotFoundError:
         if path is not None:
@@ -210,12 +211,16 @@ def _unit_json(analysis: UnitAnalysis, exposure: int | None, findings: Iterable[
 
 
 def write(path: str, units: Mapping[str, dict[str, Any]]) -> None:
+    import json  # here, as below: `check` in a repository without a baseline never needs it
+
     data = {"version": FORMAT_VERSION, "tool": "unitgate", "units": dict(sorted(units.items()))}
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _existing_units(path: str) -> dict[str, dict[str, Any]]:
+    import json
+
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
