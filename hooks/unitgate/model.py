@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
-from unitgate.records import dataclass
+from unitgate.records import Enum, dataclass
 
 
 @dataclass(frozen=True, order=True)

@@ -33,7 +33,7 @@ else:
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
-__all__ = ["FrozenInstanceError", "NamedTuple", "dataclass", "field", "fields", "overload", "replace"]
+__all__ = ["Enum", "FrozenInstanceError", "NamedTuple", "dataclass", "field", "fields", "overload", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -322,9 +322,98 @@ class _NamedTupleMeta(type):
         return made
 
 
+class _EnumMeta(type):
+    """What unitgate's enums use of `enum.Enum`, built without its machinery (about a third of a
+    millisecond per class, a few of which are on every hook run's path): members are the body's
+    public names that are neither functions nor descriptors, each an instance of the class (a `str`
+    too when the class mixes it in) with `name` and `value`; `Cls(value)`, `Cls[name]`, iteration in
+    definition order, `len`, comparison by identity (or as the mixed-in type), pickling by value;
+    `str()`, `format()` and `repr()` as Python 3.11's enums write them. tests/test_records.py
+    compares it with `enum` on the same classes."""
+
+    _member_map_: dict[str, Any]
+    _value2member_map_: dict[Any, Any]
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+        if not bases:  # the base class itself
+            return super().__new__(mcls, name, bases, namespace)
+        members = {
+            key: value
+            for key, value in namespace.items()
+            if not key.startswith("_") and not callable(value) and not hasattr(value, "__get__")
+        }
+        body = {k: v for k, v in namespace.items() if k not in members}
+        cls: Any = super().__new__(mcls, name, bases, body)
+        mixin = next((b for b in cls.__mro__[1:] if not isinstance(b, _EnumMeta) and b is not object), object)
+        for method in ("__repr__", "__str__", "__format__", "__reduce_ex__"):
+            if method not in body:  # the enum's own, not the mixed-in type's (as `enum` does)
+                type.__setattr__(cls, method, _EnumBase.__dict__[method])
+        by_name: dict[str, Any] = {}
+        for key, value in members.items():
+            member = mixin.__new__(cls, value) if mixin is not object else object.__new__(cls)  # type: ignore[call-arg]
+            object.__setattr__(member, "_name_", key)
+            object.__setattr__(member, "_value_", value)
+            by_name[key] = member
+            type.__setattr__(cls, key, member)
+        cls._member_map_ = by_name
+        cls._value2member_map_ = {m._value_: m for m in by_name.values()}
+        return cls
+
+    def __call__(cls, value: Any) -> Any:
+        try:
+            return cls._value2member_map_[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not a valid {cls.__qualname__}") from None
+
+    def __getitem__(cls, name: str) -> Any:
+        return cls._member_map_[name]
+
+    def __iter__(cls) -> Any:
+        return iter(cls._member_map_.values())
+
+    def __len__(cls) -> int:
+        return len(cls._member_map_)
+
+    def __contains__(cls, member: object) -> bool:
+        return isinstance(member, cls) and member._name_ in cls._member_map_
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name in cls.__dict__.get("_member_map_", {}):
+            raise AttributeError(f"cannot reassign member {name!r}")
+        super().__setattr__(name, value)
+
+
+class _EnumBase(metaclass=_EnumMeta):
+    __slots__ = ()
+    _name_: str
+    _value_: Any
+
+    @property
+    def name(self) -> str:
+        return self._name_
+
+    @property
+    def value(self) -> Any:
+        return self._value_
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return type(self), (self._value_,)
+
+
 if TYPE_CHECKING:
+    from enum import Enum
     from typing import NamedTuple, overload
 else:
+    Enum = _EnumBase  # `class C(str, Enum)` without the `enum` module's class machinery
 
     def overload(f: object) -> object:
         """`typing.overload` at run time: the variants are for type checkers; the last definition runs."""
