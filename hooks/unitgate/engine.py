@@ -72,7 +72,6 @@ def iter_plan(
     """`plan`, one job at a time: a large run starts judging units while the rest are still being
     resolved. A new run starts (directory listings forgotten) when this is called."""
     dropins.clear_caches()  # directory listings are cached for one run only
-    _REFUSALS.clear()
     return _jobs(paths, release(model), podman)
 
 
@@ -175,17 +174,6 @@ def is_quadlet(path: str) -> bool:
     return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
 
 
-_REFUSALS: dict[tuple[str, str], fsread.Refusal | None] = {}  # for one run (cleared by plan)
-
-
-def _refusal_of(directory: str, boundary: str) -> fsread.Refusal | None:
-    """fsread.refusal_of, once per directory in a run (a run names thousands of files in a few)."""
-    key = (directory, boundary)
-    if key not in _REFUSALS:
-        _REFUSALS[key] = fsread.refusal_of(directory, boundary)
-    return _REFUSALS[key]
-
-
 def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
@@ -195,7 +183,7 @@ def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAn
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
     home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
-    refused = _refusal_of(parent, dropins.search_path_for(home).boundary)
+    refused = fsread.refusal_of(parent, dropins.search_path_for(home).boundary)
     if refused is not None:  # the path given leads through a directory symlink out of the repository
         return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
     if name.endswith(".conf") and parent.endswith(".d"):

@@ -157,15 +157,8 @@ def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     cache = _CACHES.setdefault(id(checks), {})
     found = cache.get(info)
     if found is None:
-        if len(cache) >= _CACHE_LIMIT:  # a run over tens of thousands of distinct units: start over
-            cache.clear()
         found = cache[info] = _compute(info, checks)
     return found
-
-
-# Each entry keeps its SecurityInfo (about 17 KB with its system call set) alive: unbounded, the cache
-# held most of a 50k-unit run's memory, and the collector walked it again and again.
-_CACHE_LIMIT = 1024
 
 
 _CACHES: dict[int, dict[SecurityInfo, _Evaluation]] = {}
