@@ -74,6 +74,7 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u20
 def json_text(document: str) -> str:
     """A JSON text (as `json.dumps` writes it: C0 already escaped) with every other unsafe character
     written as a `\\uXXXX` escape and `##[` as `##\\u005b`: the same document to any JSON reader."""
-    if _JSON_UNSAFE.search(document):
+    # json.dumps writes ASCII unless told otherwise: then only DEL can need an escape (a fast check).
+    if (not document.isascii() or "\x7f" in document) and _JSON_UNSAFE.search(document):
         document = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", document)
     return document.replace(_LEGACY_COMMAND, "##\\u005b")

@@ -107,6 +107,15 @@ def _shown(path: str, boundary: str) -> str:
 
 
 _PREFIXES: dict[tuple[str, str], str] = {}  # (real boundary, lexical directory) -> resolved directory
+_REAL: dict[str, str] = {}  # boundary -> its real path
+
+
+def clear_caches() -> None:
+    """Forget resolved directories. Called at the start of each run (with the directory listings):
+    within one run the tree is taken as it was first seen; a later run, in the same process, must not
+    trust a directory that was resolved before it could have been swapped for a symlink."""
+    _PREFIXES.clear()
+    _REAL.clear()
 
 
 def resolve(path: str, boundary: str) -> str:
@@ -119,10 +128,15 @@ def resolve(path: str, boundary: str) -> str:
     """
     ap = _absolute(path)
     top = _absolute(boundary)
-    real_top = os.path.realpath(top)
+    real_top = _REAL.get(top)
+    if real_top is None:
+        if len(_REAL) > 1000:
+            _REAL.clear()
+        real_top = _REAL[top] = os.path.realpath(top)
     if not _inside(ap, top):
         raise Refused(Refusal(OUTSIDE, path, "outside the repository: not read"))
-    parts = _parts(os.path.relpath(ap, top))
+    # Both are normalised and `ap` is inside `top`: the relative path is a slice (no relpath walk).
+    parts = _parts(ap[len(top.rstrip(os.sep)) + 1 :] if ap != top else "")
     current, done = real_top, 0
     for i in range(len(parts) - 1, 0, -1):  # the longest directory already resolved
         known = _PREFIXES.get((real_top, "/".join(parts[:i])))

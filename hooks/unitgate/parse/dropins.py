@@ -115,7 +115,11 @@ def normalize(path: str) -> str:
 
 def search_path_for(directory: str) -> SearchPath:
     """The search path that applies to files in `directory`."""
-    d = normalize(directory)
+    return _search_path(normalize(directory))
+
+
+@lru_cache(maxsize=4096)
+def _search_path(d: str) -> SearchPath:
     markers = (("system", SYSTEM_UNIT_PATH), ("user", USER_UNIT_DIRS))
     for scope, table in markers:
         for rel in sorted(table, key=len, reverse=True):
@@ -171,8 +175,9 @@ def is_masked_file(path: str) -> bool:
 def clear_caches() -> None:
     """Forget every directory listing. The engine calls this at the start of each top-level analysis,
     so a run sees one consistent tree and the next run (same process) sees files added in between."""
-    for cached in (_listdir, _names_in, name_map, _alias_index):
+    for cached in (_listdir, _names_in, name_map, _alias_index, _search_path):
         cached.cache_clear()
+    fsread.clear_caches()
 
 
 @lru_cache(maxsize=4096)

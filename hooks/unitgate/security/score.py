@@ -10,7 +10,7 @@ from typing import Any, TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
-from unitgate.records import dataclass
+from unitgate.records import dataclass, field
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 
@@ -83,6 +83,11 @@ class _Evaluation:
     decided_by: tuple[str | None, ...]
     json_heads: tuple[str, ...]  # each row as JSON up to its "source" value...
     json_tails: tuple[str, ...]  # ...and after it
+    json_rows: tuple[str, ...]  # each row as JSON with "source": null (the default)
+    decided: tuple[int, ...]  # the rows a setting may decide (decided_by is not None)
+    # What reporters derive from the rows alone (e.g. padded text cells), built once for all the
+    # units that share this evaluation; see CheckRows.shared.
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 class CheckRows(Sequence[CheckResult]):
@@ -118,13 +123,32 @@ class CheckRows(Sequence[CheckResult]):
     def __iter__(self) -> Iterator[CheckResult]:
         return iter(self._all())
 
+    def sources(self) -> list[Location | None]:
+        """Each row's source, in row order: the line that decided it, None for the default."""
+        e = self._evaluation
+        out: list[Location | None] = [None] * len(e.rows)
+        origins, decided_by = self._origins, e.decided_by
+        for i in e.decided:
+            out[i] = origins.get(decided_by[i])  # type: ignore[arg-type]
+        return out
+
+    def shared(self, key: object, build: Callable[[tuple[CheckResult, ...]], T]) -> T:
+        """`build(rows)` for the rows without their sources, computed once per distinct evaluation:
+        units with the same settings share it (`key` names what `build` makes)."""
+        memo = self._evaluation.memo
+        if key not in memo:
+            memo[key] = build(self._evaluation.rows)
+        return memo[key]  # type: ignore[return-value]
+
     def json_text(self) -> str:
         """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
         e = self._evaluation
-        parts = []
-        for i, head in enumerate(e.json_heads):
-            source = self._source(i)
-            parts.append(head + ("null" if source is None else _json_string(str(source))) + e.json_tails[i])
+        parts = list(e.json_rows)  # most rows keep their default: only rows a unit's lines decided differ
+        origins, decided_by, heads, tails = self._origins, e.decided_by, e.json_heads, e.json_tails
+        for i in e.decided:
+            source = origins.get(decided_by[i])  # type: ignore[arg-type]
+            if source is not None:
+                parts[i] = heads[i] + _json_string(str(source)) + tails[i]
         return "[" + ", ".join(parts) + "]"
 
 
@@ -210,7 +234,15 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
         heads.append(built[1])
         tails.append(built[2])
         decided_by.append(r.decided_by)
-    return _Evaluation(exposure, tuple(results), tuple(decided_by), tuple(heads), tuple(tails))
+    return _Evaluation(
+        exposure,
+        tuple(results),
+        tuple(decided_by),
+        tuple(heads),
+        tuple(tails),
+        tuple(h + "null" + t for h, t in zip(heads, tails, strict=True)),
+        tuple(i for i, d in enumerate(decided_by) if d),
+    )
 
 
 _BUILT: dict[tuple[int, int | None, str | None, int | None], tuple[CheckResult, str, str]] = {}
