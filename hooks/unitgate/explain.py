@@ -155,12 +155,8 @@ def _padded_heads(utf8: bool, checks: Sequence[CheckResult]) -> tuple[str, ...]:
     """The header and every row up to DECIDED BY, padded as render_table pads them: the last column
     needs no padding (lines are right-stripped), so the rest is shared by units with the same rows."""
     table = [_HEADER[:4], *(_row_cells(c, utf8) for c in checks)]
-    widths = [max(len(r[i]) for r in table) for i in range(4)]
-    return tuple(
-        "  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]), r[3].rjust(widths[3])])
-        + "  "
-        for r in table
-    )
+    w0, w1, w2, w3 = (max(len(r[i]) for r in table) for i in range(4))
+    return tuple(f"{a.ljust(w0)}  {b.ljust(w1)}  {c.ljust(w2)}  {d.rjust(w3)}  " for a, b, c, d in table)
 
 
 def _full_table(checks: CheckRows, utf8: bool) -> str:
