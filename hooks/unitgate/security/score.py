@@ -200,10 +200,24 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     """Exposure and rows in printed order. Cached: many units share the same settings, and the
     cache key ignores `origins` (where each value came from), which no number depends on."""
     rows = [_assess(c, info) for c in checks]
+    # Settings that differ often assess the same (another ExecStart=, the same hardening): everything
+    # below depends only on the checks' outcomes, so units with the same outcomes share it.
+    empty_first = info.release.has("table_empty_cells_first")
+    key = (id(checks), empty_first, tuple([(r.badness, r.description, r.decided_by) for r in rows]))
+    found = _BY_OUTCOMES.get(key)
+    if found is None:
+        found = _BY_OUTCOMES[key] = _from_rows(rows, empty_first)
+    return found
+
+
+_BY_OUTCOMES: dict[tuple[int, bool, tuple[tuple[int | None, str | None, str | None], ...]], _Evaluation] = {}
+
+
+def _from_rows(rows: list[_Row], empty_first: bool) -> _Evaluation:
     applicable = [(r.badness, r.check.weight, r.check.range) for r in rows if r.badness is not None]
     exposure = aggregate(applicable)
     weight_sum = sum(weight for _, weight, _ in applicable)  # each row's own exposure is scaled by it
-    order = _order(rows, info.release.has("table_empty_cells_first"))
+    order = _order(rows, empty_first)
     results: list[CheckResult] = []
     decided_by: list[str | None] = []
     heads: list[str] = []
