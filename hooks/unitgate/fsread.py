@@ -32,6 +32,7 @@ TOO_LARGE = "UG-INPUT-TOO-LARGE"  # over MAX_FILE_BYTES
 UNREADABLE = "UG-INPUT-UNREADABLE"  # missing, no permission, symlink loop
 DANGLING = "UG-INPUT-DANGLING"  # a symlink (or one on the way) that leads nowhere
 _PSEUDO_FS = ("/proc", "/sys", "/dev")  # kernel files: "regular" ones lie about their size
+_PSEUDO_DIRS = tuple(p + os.sep for p in _PSEUDO_FS)  # ...and everything below them
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def check_regular(path: str, boundary: str) -> str:
 
 
 def _require_regular(path: str, real: str, st: os.stat_result) -> None:
-    if not stat.S_ISREG(st.st_mode) or any(_inside(real, p) for p in _PSEUDO_FS):
+    if not stat.S_ISREG(st.st_mode) or real in _PSEUDO_FS or real.startswith(_PSEUDO_DIRS):
         message = f"{_kind(st.st_mode)}, not a regular file: not read"
         raise Refused(Refusal(NOT_REGULAR, path, message))
     if st.st_size > MAX_FILE_BYTES:
