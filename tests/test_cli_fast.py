@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,52 @@ def test_hook_path_does_not_import_argparse(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# What a warm one-file hook run must not load: each is milliseconds of a run that is mostly start-up.
+NOT_ON_THE_HOOK_PATH = (
+    "argparse",
+    "dataclasses",
+    "importlib.resources",
+    "ipaddress",
+    "jsonschema",
+    "locale",
+    "pathlib",
+    "string",
+    "subprocess",
+    "tomllib",
+    "typing",
+    "zlib",
+    "fnmatch",
+    "unitgate.security.keys_models",
+    "unitgate.security.syscall_models",
+    "unitgate.gate.changes",
+    "unitgate.report.summary",
+)
+
+
+def test_warm_hook_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    repo, cache = tmp_path / "repo", tmp_path / "cache"  # the cache is never used inside the repository
+    unit = repo / "etc" / "systemd" / "system" / "web.service"
+    unit.parent.mkdir(parents=True)
+    unit.write_text("[Service]\nExecStart=/usr/bin/web\nPrivateTmp=yes\n")
+    dropin = unit.parent / "web.service.d" / "1.conf"
+    dropin.parent.mkdir()
+    dropin.write_text("[Service]\nProtectSystem=strict\n")
+    (repo / ".unitgate.toml").write_text('policy-version = 1\nextends = "baseline@1"\n')
+    (repo / ".git").mkdir()
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"  # what the interpreter (and an editable install's finder) loads
+        "from unitgate import cli\n"
+        "cli.main(['check', 'etc/systemd/system/web.service', 'etc/systemd/system/web.service.d/1.conf'])\n"
+        f"print(sorted(m for m in {NOT_ON_THE_HOOK_PATH!r} if m in sys.modules and m not in before))\n"
+    )
+    env = {**os.environ, "UNITGATE_CACHE_DIR": str(cache)}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, env=env)
+        for _ in "12"
+    ]
+    assert "tomllib" in runs[0].stdout  # the first run parsed the policy and filled the cache
+    assert runs[1].stdout.strip().splitlines()[-1] == "[]", runs[1].stdout + runs[1].stderr

@@ -134,3 +134,58 @@ def test_every_class_has_generated_methods() -> None:
     assert out.stdout.strip() == "0", (
         "run: python tools/gen_records.py && ruff format hooks/unitgate/records_code.py"
     )
+
+
+def test_generated_methods_are_current() -> None:
+    # Keyed by fields and flags, not by source: a change to the code records.py generates must be
+    # regenerated too, or the old methods would keep running.
+    pytest.importorskip("ruff")
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "tools" / "gen_records.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _enum_behaviour(base: Any) -> list[object]:
+    class Colour(str, base):  # type: ignore[misc,valid-type]
+        """A str enum, as unitgate's Level, Severity and LoadState."""
+
+        RED = "red"
+        DARK_BLUE = "dark-blue"
+
+        @property
+        def warm(self) -> bool:
+            return self is Colour.RED
+
+    class Shape(base):  # type: ignore[misc,valid-type]
+        SQUARE = "square"
+        ROUND = "round"
+
+    for cls in (Colour, Shape):  # pickled by reference: as if defined at module level
+        cls.__qualname__ = cls.__name__
+        globals()[cls.__name__] = cls
+    red, blue, square = Colour.RED, Colour.DARK_BLUE, Shape.SQUARE
+    seen: list[object] = [str(red), format(red), f"{red:>12}", repr(red), red == "red", red != "blue"]
+    seen += [hash(red) == hash("red"), Colour("red") is red, Colour["DARK_BLUE"] is blue, list(Colour)]
+    seen += [len(Colour), red.name, red.value, type(red.value), red.warm, blue.warm, isinstance(red, str)]
+    seen += [isinstance(red, Colour), red in Colour, pickle.loads(pickle.dumps(blue)) is blue, Colour.__doc__]
+    seen += [
+        str(square),
+        repr(square),
+        square == "square",
+        square == Shape.SQUARE,
+        Shape("round") is Shape.ROUND,
+    ]
+    seen += [{square: 1}[Shape.SQUARE], pickle.loads(pickle.dumps(square)) is square, sorted(Colour)]
+    with pytest.raises(ValueError) as not_a_value:
+        Colour("green")
+    with pytest.raises(KeyError) as not_a_name:
+        Shape["TRIANGLE"]
+    return [*seen, str(not_a_value.value), str(not_a_name.value)]
+
+
+def test_enum_behaves_as_the_standard_one() -> None:
+    import enum
+
+    assert _enum_behaviour(records.Enum) == _enum_behaviour(enum.Enum)

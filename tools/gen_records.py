@@ -6,14 +6,17 @@ Run from the repository root after changing a class decorated with `unitgate.rec
 
     python tools/gen_records.py && ruff format hooks/unitgate/records_code.py
 
-A class whose source has no generated code still works (its methods are compiled at start-up, as
-before); tests/test_records.py fails until this is re-run, so the hook stays fast.
+A class with no generated code for its key (its fields and flags) still works (its methods are
+compiled at start-up, as before); tests/test_records.py fails until this is re-run, so the hook stays
+fast. `--check` exits 1 when the file is not what this script (and ruff format) would write now, which
+also catches a change to the code `unitgate.records` generates.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "hooks" / "unitgate" / "records_code.py"
 
 
-def collect() -> list[tuple[str, tuple[str, ...]]]:
+def collect() -> list[tuple[str, str, tuple[str, ...]]]:
     """Every class's method source and scope names, importing each module with no generated code."""
     sys.path.insert(0, str(ROOT / "hooks"))
     sys.modules["unitgate.records_code"] = None  # type: ignore[assignment]  # compile everything
@@ -34,7 +37,7 @@ def collect() -> list[tuple[str, tuple[str, ...]]]:
     return list(dict.fromkeys(records.COMPILED))
 
 
-def render(found: list[tuple[str, tuple[str, ...]]]) -> str:
+def render(found: list[tuple[str, str, tuple[str, ...]]]) -> str:
     lines = [
         '"""Methods of unitgate\'s value classes, compiled ahead of time (see unitgate/records.py).',
         "",
@@ -46,20 +49,38 @@ def render(found: list[tuple[str, tuple[str, ...]]]) -> str:
         "",
     ]
     table = []
-    for i, (source, names) in enumerate(sorted(found)):
+    for i, (key, source, names) in enumerate(sorted(found)):
         params = ", ".join(names)
         defined = [line.split("(", 1)[0][4:] for line in source.splitlines() if line.startswith("def ")]
         lines.append(f"def _m{i}({params}):")
         lines += [f"    {line}" if line else "" for line in source.splitlines()]
         lines.append("    return {" + ", ".join(f"{d!r}: {d}" for d in defined) + "}")
         lines += ["", ""]
-        table.append(f"    {source!r}: _m{i},")
+        table.append(f"    {key!r}: _m{i},")
     lines += ["CODE: dict = {", *table, "}", ""]  # loosely typed: records.py gives the type
     return "\n".join(lines)
 
 
+def formatted(text: str) -> str:
+    """`text` as `ruff format` writes it (the committed file is formatted)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(OUT), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 def main() -> int:
     found = collect()
+    if sys.argv[1:] == ["--check"]:
+        if formatted(render(found)) != OUT.read_text(encoding="utf-8"):
+            shown = OUT.relative_to(ROOT)
+            print(f"{shown} is stale: run python tools/gen_records.py && ruff format {shown}")
+            return 1
+        return 0
     OUT.write_text(render(found), encoding="utf-8")
     print(f"{OUT.relative_to(ROOT)}: {len(found)} classes")
     return 0

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
 
 from unitgate.model import Assignment, Diagnostic, Location
-from unitgate.records import dataclass, field
+from unitgate.records import Enum, NamedTuple, dataclass, field
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:  # the engine's types; analysis stays importable without the engine
     from unitgate.security.info import SecurityInfo
     from unitgate.security.settings import UnitState

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Union
 
 from unitgate import fsread
 from unitgate.analysis import LoadState, Merged, UnitAnalysis
@@ -58,7 +57,7 @@ def analyze_paths(paths: Sequence[str], model: str = DEFAULT_MODEL) -> list[Unit
     return [run_job(job) for job in plan(paths, model)]
 
 
-Job = Union["Target", UnitAnalysis]  # a unit still to load, or a result that needed no loading
+Job = Target | UnitAnalysis  # a unit still to load, or a result that needed no loading
 
 
 def plan(paths: Sequence[str], model: str = DEFAULT_MODEL, *, podman: str | None = None) -> list[Job]:

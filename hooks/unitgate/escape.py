@@ -23,7 +23,9 @@ import re
 # C0 controls (TAB included: a tab inside a value is as invisible as any other), DEL, C1, the line and
 # paragraph separators, the zero-width and bidirectional formatting characters (the "Trojan Source"
 # set) and the byte-order mark.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Every one of them is outside `str.isprintable()` (categories Cc, Cf, Zl, Zp), so printable text, by
+# far the most common, skips the pattern (compiled on first use: a hook run usually never needs it).
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
 _LEGACY_COMMAND = "##["  # actions/runner ActionCommand.TryParse: found anywhere in a line
 _COMMAND = "::"  # actions/runner ActionCommand.TryParseV2: at the start, after TrimStart()
 
@@ -38,8 +40,8 @@ def _visible(match: re.Match[str]) -> str:
 
 def text(value: str) -> str:
     """`value` with nothing a terminal or the GitHub runner would act on."""
-    if _UNSAFE.search(value):
-        value = _UNSAFE.sub(_visible, value)
+    if not value.isprintable() and re.search(_UNSAFE, value):
+        value = re.sub(_UNSAFE, _visible, value)
     return value.replace(_LEGACY_COMMAND, "##\\x5b")
 
 
@@ -68,14 +70,16 @@ def quote(value: str, limit: int = VALUE_LIMIT) -> str:
     return text(bounded(value, limit))
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_JSON_UNSAFE = "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"  # unprintable too
 
 
 def json_text(document: str) -> str:
     """A JSON text (as `json.dumps` writes it: C0 already escaped) with every other unsafe character
     written as a `\\uXXXX` escape and `##[` as `##\\u005b`: the same document to any JSON reader."""
-    # json.dumps writes ASCII unless told otherwise: then only DEL can need an escape (a fast check).
-    if (not document.isascii() or "\x7f" in document) and _JSON_UNSAFE.search(document):
-        document = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", document)
+    # json.dumps writes ASCII unless told otherwise: then only DEL can need an escape (checks in O(1)
+    # and one memchr, where isprintable() reads every character).
+    unsafe = not document.isascii() or "\x7f" in document
+    if unsafe and not document.isprintable() and re.search(_JSON_UNSAFE, document):
+        document = re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m[0]):04x}", document)
     # "#" is rare in a unit's JSON, and looking for one character is far cheaper than for three.
     return document.replace(_LEGACY_COMMAND, "##\\u005b") if "#" in document else document

@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from unitgate import escape
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
@@ -18,13 +17,18 @@ from unitgate.parallel import map_ordered
 from unitgate.records import replace
 from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
+
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)
 
 
 def run(ns: argparse.Namespace) -> int:
     paths = list(ns.paths)
     if getattr(ns, "files_from", None):
-        from unitgate.gate.changes import SelectionError, read_list  # only for lists: keeps start-up light
+        from unitgate.gate.changes import read_list  # only for lists: keeps start-up light
+        from unitgate.model import SelectionError
 
         try:
             paths += read_list(ns.files_from)

@@ -7,10 +7,9 @@ decide anything. A rule's id never changes meaning: a retired rule keeps its row
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 
 from unitgate.model import Location
-from unitgate.records import dataclass
+from unitgate.records import Enum, dataclass
 
 
 class Level(str, Enum):

@@ -96,13 +96,14 @@ def _absolute(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def _inside(path: str, boundary: str) -> bool:
+def inside(path: str, boundary: str) -> bool:
+    """Whether absolute `path` is `boundary` or lies under it (textually: no link is followed)."""
     return path == boundary or path.startswith(boundary.rstrip(os.sep) + os.sep)
 
 
 def _shown(path: str, boundary: str) -> str:
     """A path as the user knows it: relative to the repository when inside it."""
-    if _inside(path, boundary) and path != boundary:
+    if inside(path, boundary) and path != boundary:
         return os.path.relpath(path, boundary).replace(os.sep, "/")
     return path.replace(os.sep, "/")
 
@@ -134,7 +135,7 @@ def resolve(path: str, boundary: str) -> str:
         if len(_REAL) > 1000:
             _REAL.clear()
         real_top = _REAL[top] = os.path.realpath(top)
-    if not _inside(ap, top):
+    if not inside(ap, top):
         raise Refused(Refusal(OUTSIDE, path, "outside the repository: not read"))
     # Both are normalised and `ap` is inside `top`: the relative path is a slice (no relpath walk).
     parts = _parts(ap[len(top.rstrip(os.sep)) + 1 :] if ap != top else "")
@@ -152,7 +153,7 @@ def resolve(path: str, boundary: str) -> str:
             part = todo.pop()
             if part == "..":
                 current = os.path.dirname(current)
-                if not _inside(current, real_top):
+                if not inside(current, real_top):
                     raise Refused(_outside(path, last[0], last[1], real_top))
                 continue
             candidate = os.path.join(current, part)
@@ -170,9 +171,9 @@ def resolve(path: str, boundary: str) -> str:
                 raise Refused(Refusal(UNREADABLE, path, "cannot read: too many levels of symlinks"))
             if os.path.isabs(target):
                 dest = _absolute(target)
-                if _inside(dest, top) and not _inside(dest, real_top):
+                if inside(dest, top) and not inside(dest, real_top):
                     dest = os.path.join(real_top, os.path.relpath(dest, top))
-                if not _inside(dest, real_top):
+                if not inside(dest, real_top):
                     raise Refused(_outside(path, candidate, target, real_top))
                 todo.extend(reversed(_parts(os.path.relpath(dest, real_top))))
                 current = real_top

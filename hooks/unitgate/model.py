@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
-from unitgate.records import dataclass
+from unitgate.records import Enum, dataclass
 
 
 @dataclass(frozen=True, order=True)
@@ -51,6 +49,10 @@ class Assignment:
     key: str
     value: str
     location: Location
+
+
+class SelectionError(Exception):
+    """The files to check cannot be determined (no git, unknown REF, unreadable list): exit 2."""
 
 
 class UnitInputError(Exception):

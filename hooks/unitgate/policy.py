@@ -11,13 +11,10 @@ Every problem raises PolicyError naming the file and the key path; the gate turn
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
 from unitgate import escape, fsread, policy_cache
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
@@ -47,8 +44,9 @@ from unitgate.policy_terms import (
 )
 from unitgate.records import dataclass, field
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
-    pass
+    from typing import Any, Protocol
 
 # Re-exported: the gate, suppressions and tests import these from here.
 __all__ = [
@@ -126,21 +124,23 @@ class ContainerRules:
         )
 
 
-class Rules(Protocol):
-    """The rules a policy, an override and a unit's policy share."""
+if TYPE_CHECKING:  # a type only: a Protocol class would import `typing` at run time
 
-    @property
-    def max_exposure(self) -> int | None: ...
-    @property
-    def require(self) -> Mapping[str, Value]: ...
-    @property
-    def forbid(self) -> Mapping[str, Value]: ...
-    @property
-    def ignore(self) -> frozenset[str]: ...
-    @property
-    def exclude_checks(self) -> frozenset[str]: ...
-    @property
-    def container(self) -> ContainerRules: ...
+    class Rules(Protocol):
+        """The rules a policy, an override and a unit's policy share."""
+
+        @property
+        def max_exposure(self) -> int | None: ...
+        @property
+        def require(self) -> Mapping[str, Value]: ...
+        @property
+        def forbid(self) -> Mapping[str, Value]: ...
+        @property
+        def ignore(self) -> frozenset[str]: ...
+        @property
+        def exclude_checks(self) -> frozenset[str]: ...
+        @property
+        def container(self) -> ContainerRules: ...
 
 
 def layered(base: Rules, top: Rules) -> dict[str, Any]:
@@ -168,6 +168,8 @@ class Override:
     container: ContainerRules = field(default_factory=ContainerRules)
 
     def matches(self, unit: str) -> bool:
+        import fnmatch  # only policies with [[override]] tables get here
+
         names = (unit, template_name(unit))
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.units for name in names)
 
@@ -285,7 +287,7 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None) -> Po
     """A policy file given with --policy or found by discovery: .unitgate.toml or pyproject.toml."""
     shown = display or os.fspath(path)
     raw = read_policy_bytes(path, shown)
-    pyproject = Path(path).name == "pyproject.toml"
+    pyproject = os.path.basename(os.fspath(path)) == "pyproject.toml"
     kind, prefix = ("pyproject", "tool.unitgate") if pyproject else ("policy", "")
     # The same bytes loaded before (policy_cache.py): no TOML parser, no JSON Schema; the structure,
     # semantics and `extends` are checked again below as for any data.
@@ -329,14 +331,14 @@ POLICY_MAX_BYTES = 256 * 1024  # a policy is a few kilobytes; anything near this
 KEY_PARTS_MAX = 16  # dotted key parts ("a.b.c"); tomllib's cost grows with the square of the count
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
 # Anchored after a non-key character, so each run of key characters is tried once: linear time.
-_LONG_KEY = re.compile(rf"(?<![A-Za-z0-9_\-\"']){_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{KEY_PARTS_MAX}}}")
+_LONG_KEY = rf"(?<![A-Za-z0-9_\-\"']){_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{KEY_PARTS_MAX}}}"
 _TOOL, _UNITGATE = r"""(?:tool|"tool"|'tool')""", r"""(?:unitgate|"unitgate"|'unitgate')"""
-_POLICY_TABLE = re.compile(rf"^[ \t]*\[\[?[ \t]*{_TOOL}[ \t]*\.[ \t]*{_UNITGATE}[ \t]*[].]".encode(), re.M)
+_POLICY_TABLE = rf"(?m)^[ \t]*\[\[?[ \t]*{_TOOL}[ \t]*\.[ \t]*{_UNITGATE}[ \t]*[].]".encode()
 
 
 def mentions_policy_table(raw: bytes) -> bool:
     """Whether a pyproject.toml has a `[tool.unitgate...]` table header: only then is it parsed."""
-    return _POLICY_TABLE.search(raw) is not None
+    return re.search(_POLICY_TABLE, raw) is not None
 
 
 def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
@@ -384,7 +386,7 @@ def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(shown, f"not UTF-8 (byte {exc.start})") from None
-    long_key = _LONG_KEY.search(text)
+    long_key = re.search(_LONG_KEY, text)
     if long_key is not None:
         line = text.count("\n", 0, long_key.start()) + 1
         raise PolicyError(shown, f"line {line}: a dotted key or value with more than {KEY_PARTS_MAX} parts")

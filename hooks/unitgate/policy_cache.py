@@ -19,16 +19,18 @@ An entry can never change a verdict:
 * anything unexpected (unreadable, corrupt, another shape, another key) is ignored, and the policy
   is parsed and validated as if there were no cache.
 
-Entries are JSON (a module the engine imports anyway), named by a CRC of the bytes (a locator only:
-a collision is a miss).
+Entries are written with `marshal` (built into the interpreter: a warm hook run imports no `json`), and
+read only under the conditions above, which are those under which Python itself loads the user's own
+bytecode caches; what is read must then be a dict of plain data (dicts, lists, strings, numbers,
+booleans), or it is ignored. Entries are named by the length and two byte sums of the policy (a
+locator only, cheap without `zlib`: a collision is a miss).
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import stat
-import zlib
 
 from unitgate import __version__
 from unitgate.policy_check import cache_dir
@@ -73,8 +75,30 @@ def _entry_path(kind: str, raw: bytes) -> str | None:
     directory = cache_dir()
     if directory is None:
         return None
-    name = f"{kind}-{zlib.crc32(raw):08x}-{len(raw)}.json"
+    name = f"{kind}-{len(raw)}-{sum(raw):x}-{sum(raw[::7]):x}.marshal"
     return os.path.join(os.fspath(directory), _SUBDIR, name)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: object) -> bool:
+    """Whether `value` is a dict of plain data all the way down (what a parsed TOML policy is, minus
+    dates: the policy checks refuse those before anything is stored)."""
+    stack = [value]
+    if not isinstance(value, dict):
+        return False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif not isinstance(item, _SCALARS):
+            return False
+    return True
 
 
 def lookup(kind: str, raw: bytes) -> dict[str, Any] | None:
@@ -102,15 +126,15 @@ def lookup(kind: str, raw: bytes) -> dict[str, Any] | None:
     finally:
         os.close(fd)
     try:
-        entry = json.loads(text)
-    except (ValueError, RecursionError):
+        entry = marshal.loads(text)
+    except (ValueError, EOFError, TypeError, RecursionError):
         return None
     if (
         not isinstance(entry, dict)
         or entry.get("kind") != kind
         or entry.get("stamp") != _stamp()
-        or entry.get("bytes") != raw.decode("latin-1")  # every byte, compared exactly
-        or not isinstance(entry.get("data"), dict)
+        or entry.get("bytes") != raw  # every byte, compared exactly
+        or not _plain(entry.get("data"))
     ):
         return None
     data: dict[str, Any] = entry["data"]
@@ -122,18 +146,14 @@ def store(kind: str, raw: bytes, data: dict[str, Any]) -> None:
     path = _entry_path(kind, raw)
     if path is None:
         return
-    try:
-        text = json.dumps(
-            {"kind": kind, "stamp": _stamp(), "bytes": raw.decode("latin-1"), "data": data},
-            allow_nan=False,
-        )
-    except (TypeError, ValueError):
+    if not _plain(data):
         return  # not plain data (it always is after the policy checks): not cached
+    text = marshal.dumps({"kind": kind, "stamp": _stamp(), "bytes": raw, "data": data})
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         temporary = f"{path}.{os.getpid()}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(text)
         os.replace(temporary, path)
     except OSError:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import Any
 
 from unitgate import __version__, escape, fsread
 from unitgate.policy_terms import (
@@ -22,6 +20,10 @@ from unitgate.policy_terms import (
     key_path,
     to_value,
 )
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def check_semantics(data: Mapping[str, Any], origin: str, prefix: str) -> None:
@@ -265,8 +267,8 @@ def validate_schema(data: Mapping[str, Any], origin: str, prefix: str) -> None:
     canonical = json.dumps(data, sort_keys=True, default=str).encode()
     digest = hashlib.sha256(__version__.encode() + b"\0" + schema_text + b"\0" + canonical)
     cache = cache_dir()
-    marker = cache / "policy-valid" / digest.hexdigest() if cache else None
-    if marker is not None and marker.exists():
+    marker = os.path.join(cache, "policy-valid", digest.hexdigest()) if cache else None
+    if marker is not None and os.path.exists(marker):
         return
     # Imported here: jsonschema costs ~70 ms, paid only when a policy's content is new to this machine.
     import jsonschema  # type: ignore[import-untyped]
@@ -277,8 +279,9 @@ def validate_schema(data: Mapping[str, Any], origin: str, prefix: str) -> None:
         raise PolicyError(origin, _schema_message(error), key_path(prefix, *error.absolute_path))
     if marker is not None:
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            os.makedirs(os.path.dirname(marker), exist_ok=True)
+            with open(marker, "ab"):
+                pass
         except OSError:
             pass  # a read-only cache only costs speed
 
@@ -362,7 +365,7 @@ _CONTAINER_TABLE_KEYS = frozenset(
 )
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
     """Where validated-policy markers live: UNITGATE_CACHE_DIR, else $XDG_CACHE_HOME/unitgate (or
     ~/.cache/unitgate); UNITGATE_CACHE_DIR="" turns the cache off. A cache directory that resolves
     inside the repository being checked (the one holding the working directory) is not used: the
@@ -371,17 +374,16 @@ def cache_dir() -> Path | None:
     if configured is not None:
         if not configured:
             return None
-        chosen = Path(configured)
+        chosen = configured
     else:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        chosen = Path(base) / "unitgate"
+        chosen = os.path.join(base, "unitgate")
     return None if _inside_repository(chosen) else chosen
 
 
-def _inside_repository(path: Path) -> bool:
+def _inside_repository(path: str) -> bool:
     """Whether `path` resolves inside the repository holding the working directory (else inside the
     working directory itself, the root being checked)."""
     here = os.getcwd()
-    root = Path(os.path.realpath(fsread.repository_root(here) or here))
-    resolved = Path(os.path.realpath(path))
-    return resolved == root or root in resolved.parents
+    root = os.path.realpath(fsread.repository_root(here) or here)
+    return fsread.inside(os.path.realpath(path), root)

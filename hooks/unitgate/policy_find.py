@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from unitgate.policy import (
     POLICY_FILE,
@@ -24,50 +23,54 @@ class Finder:
     pyproject.toml, walking up from the file to the repository root (a directory holding .git);
     else the built-in default. Results are cached per directory and per policy file."""
 
-    cwd: Path = field(default_factory=Path.cwd)
-    _by_dir: dict[Path, Path | None] = field(default_factory=dict)
-    _loaded: dict[Path | None, Policy] = field(default_factory=dict)
+    cwd: str = field(default_factory=os.getcwd)
+    _by_dir: dict[str, str | None] = field(default_factory=dict)  # absolute directory -> its policy file
+    _loaded: dict[str | None, Policy] = field(default_factory=dict)
 
     def for_path(self, path: str) -> Policy:
-        source = self.source_for(Path(os.path.abspath(path)).parent)
+        source = self.source_for(os.path.dirname(os.path.abspath(path)))
         if source not in self._loaded:
             self._loaded[source] = (
                 default_policy() if source is None else load_file(source, display=self._show(source))
             )
         return self._loaded[source]
 
-    def source_for(self, directory: Path) -> Path | None:
-        walked: list[Path] = []
-        found: Path | None = None
-        for d in (directory, *directory.parents):
+    def source_for(self, directory: str) -> str | None:
+        """The policy file governing the files in `directory` (an absolute, normalised path)."""
+        walked: list[str] = []
+        found: str | None = None
+        d = directory
+        while True:
             if d in self._by_dir:
                 found = self._by_dir[d]
                 break
             walked.append(d)
             found = _policy_in(d)
-            if found is not None or (d / ".git").exists():
+            parent = os.path.dirname(d)
+            if found is not None or os.path.exists(os.path.join(d, ".git")) or parent == d:
                 break
+            d = parent
         for d in walked:
             self._by_dir[d] = found
         return found
 
-    def _show(self, path: Path) -> str:
+    def _show(self, path: str) -> str:
         try:
             return os.path.relpath(path, self.cwd)
         except ValueError:  # another drive on Windows
-            return str(path)
+            return path
 
 
-def _policy_in(directory: Path) -> Path | None:
-    candidate = directory / POLICY_FILE
+def _policy_in(directory: str) -> str | None:
+    candidate = os.path.join(directory, POLICY_FILE)
     if os.path.lexists(candidate):
         return candidate  # whatever it is: load_file refuses a FIFO, device or directory out loud
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file():
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject):
         # Only a pyproject.toml with a [tool.unitgate] table header is a policy; any other is never
         # parsed (it is not ours to read, and parsing costs what its author wants it to cost).
         try:
-            raw = read_policy_bytes(pyproject, str(pyproject))
+            raw = read_policy_bytes(pyproject, pyproject)
         except PolicyError:
             return pyproject  # unreadable or too large: load_file reports it rather than skip it silently
         return pyproject if mentions_policy_table(raw) else None

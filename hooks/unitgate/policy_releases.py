@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from unitgate.model import Assignment, Location
 from unitgate.policy_terms import (
@@ -18,7 +17,10 @@ from unitgate.policy_terms import (
     to_value,
 )
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from typing import Any
+
     from unitgate.security.releases import Release
 
 

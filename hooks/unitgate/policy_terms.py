@@ -4,9 +4,11 @@ gate; it imports nothing of unitgate's but the generated capability table."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from unitgate.security.names import CAPABILITIES  # the generated table: names by number
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CAPABILITIES"]
 

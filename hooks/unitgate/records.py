@@ -33,7 +33,7 @@ else:
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
-__all__ = ["FrozenInstanceError", "dataclass", "field", "fields", "replace"]
+__all__ = ["Enum", "FrozenInstanceError", "NamedTuple", "dataclass", "field", "fields", "overload", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -220,9 +220,33 @@ def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) 
     return "\n".join(lines) + "\n", names
 
 
-# Classes whose methods were compiled at run time (no generated code for their exact source yet):
-# tools/gen_records.py turns these into records_code.py; tests/test_records.py says when it is stale.
-COMPILED: list[tuple[str, tuple[str, ...]]] = []
+# Classes whose methods were compiled at run time (no generated code for their key yet): (key, source,
+# scope names). tools/gen_records.py turns these into records_code.py; tests/test_records.py says when
+# it is stale.
+COMPILED: list[tuple[str, str, tuple[str, ...]]] = []
+_OWN = (
+    "__init__",
+    "__repr__",
+    "__eq__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__setattr__",
+    "__delattr__",
+)
+
+
+def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> str:
+    """Everything `_source` reads, as a short string: the generated code is looked up by it, so a run
+    never builds the source of a class whose methods are already compiled."""
+    own = cls.__dict__
+    flags = (frozen, eq, order, _explicit_hash(cls), hasattr(cls, "__post_init__"), *(n in own for n in _OWN))
+    spec = " ".join(
+        f"{f.name}:{f.default is not MISSING:d}{f.default_factory is not MISSING:d}{f.repr:d}{f.compare:d}"
+        for f in found
+    )
+    return "".join("1" if flag else "0" for flag in flags) + "|" + spec
 
 
 def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
@@ -235,7 +259,7 @@ def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
 
 def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     found = _collect(cls)
-    source, names = _source(cls, found, frozen, eq, order)
+    key = _key(cls, found, frozen, eq, order)
     scope: dict[str, Any] = {
         "_MISSING": MISSING,
         "_setattr": object.__setattr__,
@@ -244,17 +268,18 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     for i, f in enumerate(found):
         scope[f"_default_{i}"] = f.default
         scope[f"_factory_{i}"] = f.default_factory
-    made = _GENERATED.get(source)
+    made = _GENERATED.get(key)
     if made is not None:
         # The same methods, compiled ahead of time (records_code.py): only the class's defaults and
         # factories are bound here.
-        scope.update(made(**scope))
+        methods = made(**scope)
     else:
-        COMPILED.append((source, tuple(scope)))
+        source, names = _source(cls, found, frozen, eq, order)
+        COMPILED.append((key, source, tuple(scope)))
         exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
+        methods = {name: scope[name] for name in names}
     qualname = cls.__qualname__
-    for name in names:
-        method = scope[name]
+    for name, method in methods.items():
         method.__qualname__ = f"{qualname}.{name}"
         setattr(cls, name, method)
     if eq and not frozen and not _explicit_hash(cls):
@@ -277,3 +302,122 @@ def dataclass(
 
 
 _GENERATED = _load_generated()
+
+
+class _NamedTupleMeta(type):
+    """Builds `collections.namedtuple` from a class body, as `typing.NamedTuple` does: fields are the
+    annotated names in order (a value in the body is the field's default), and everything else the
+    body defines (methods, properties, the docstring) is set on the tuple class."""
+
+    def __new__(mcls, typename: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+        from collections import namedtuple  # already loaded by `functools`: costs nothing
+
+        names = list(namespace.get("__annotations__", {}))
+        defaults = [namespace[n] for n in names if n in namespace]
+        made = namedtuple(typename, names, defaults=defaults, module=namespace.get("__module__"))  # type: ignore[misc]
+        for key, value in namespace.items():
+            if key not in names and key not in ("__module__", "__qualname__", "__annotations__"):
+                setattr(made, key, value)
+        made.__qualname__ = namespace.get("__qualname__", typename)
+        return made
+
+
+class _EnumMeta(type):
+    """What unitgate's enums use of `enum.Enum`, built without its machinery (about a third of a
+    millisecond per class, a few of which are on every hook run's path): members are the body's
+    public names that are neither functions nor descriptors, each an instance of the class (a `str`
+    too when the class mixes it in) with `name` and `value`; `Cls(value)`, `Cls[name]`, iteration in
+    definition order, `len`, comparison by identity (or as the mixed-in type), pickling by value;
+    `str()`, `format()` and `repr()` as Python 3.11's enums write them. tests/test_records.py
+    compares it with `enum` on the same classes."""
+
+    _member_map_: dict[str, Any]
+    _value2member_map_: dict[Any, Any]
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+        if not bases:  # the base class itself
+            return super().__new__(mcls, name, bases, namespace)
+        members = {
+            key: value
+            for key, value in namespace.items()
+            if not key.startswith("_") and not callable(value) and not hasattr(value, "__get__")
+        }
+        body = {k: v for k, v in namespace.items() if k not in members}
+        cls: Any = super().__new__(mcls, name, bases, body)
+        mixin = next((b for b in cls.__mro__[1:] if not isinstance(b, _EnumMeta) and b is not object), object)
+        for method in ("__repr__", "__str__", "__format__", "__reduce_ex__"):
+            if method not in body:  # the enum's own, not the mixed-in type's (as `enum` does)
+                type.__setattr__(cls, method, _EnumBase.__dict__[method])
+        by_name: dict[str, Any] = {}
+        for key, value in members.items():
+            member = mixin.__new__(cls, value) if mixin is not object else object.__new__(cls)  # type: ignore[call-arg]
+            object.__setattr__(member, "_name_", key)
+            object.__setattr__(member, "_value_", value)
+            by_name[key] = member
+            type.__setattr__(cls, key, member)
+        cls._member_map_ = by_name
+        cls._value2member_map_ = {m._value_: m for m in by_name.values()}
+        return cls
+
+    def __call__(cls, value: Any) -> Any:
+        try:
+            return cls._value2member_map_[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not a valid {cls.__qualname__}") from None
+
+    def __getitem__(cls, name: str) -> Any:
+        return cls._member_map_[name]
+
+    def __iter__(cls) -> Any:
+        return iter(cls._member_map_.values())
+
+    def __len__(cls) -> int:
+        return len(cls._member_map_)
+
+    def __contains__(cls, member: object) -> bool:
+        return isinstance(member, cls) and member._name_ in cls._member_map_
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name in cls.__dict__.get("_member_map_", {}):
+            raise AttributeError(f"cannot reassign member {name!r}")
+        super().__setattr__(name, value)
+
+
+class _EnumBase(metaclass=_EnumMeta):
+    __slots__ = ()
+    _name_: str
+    _value_: Any
+
+    @property
+    def name(self) -> str:
+        return self._name_
+
+    @property
+    def value(self) -> Any:
+        return self._value_
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return type(self), (self._value_,)
+
+
+if TYPE_CHECKING:
+    from enum import Enum
+    from typing import NamedTuple, overload
+else:
+    Enum = _EnumBase  # `class C(str, Enum)` without the `enum` module's class machinery
+
+    def overload(f: object) -> object:
+        """`typing.overload` at run time: the variants are for type checkers; the last definition runs."""
+        return f
+
+    # `class C(NamedTuple): ...` without importing `typing` (several milliseconds of a hook run).
+    NamedTuple = type.__new__(_NamedTupleMeta, "NamedTuple", (), {"__module__": __name__})

@@ -20,11 +20,11 @@ from unitgate.model import Location
 from unitgate.policy import canonical_directive, display_directive
 from unitgate.records import dataclass
 
-_COMMENT = re.compile(r"^[ \t]*[#;][ \t]*unitgate[ \t]*:(?P<body>.*)$")
-_CLAUSE = re.compile(r"^(?P<kind>disable-next-line|disable-file|disable)[ \t]*=[ \t]*(?P<targets>[^ \t]*)")
-_REASON = re.compile(r"""^reason[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')[ \t]*$""")
-_DIRECTIVE = re.compile(r"^(?:(?:Unit|Service|Install|Container|Quadlet)\.)?[A-Z][A-Za-z0-9]*$")
-_RULE = re.compile(r"^UG[0-9]{3}$")
+_COMMENT = r"^[ \t]*[#;][ \t]*unitgate[ \t]*:(?P<body>.*)$"
+_CLAUSE = r"^(?P<kind>disable-next-line|disable-file|disable)[ \t]*=[ \t]*(?P<targets>[^ \t]*)"
+_REASON = r"""^reason[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')[ \t]*$"""
+_DIRECTIVE = r"^(?:(?:Unit|Service|Install|Container|Quadlet)\.)?[A-Z][A-Za-z0-9]*$"
+_RULE = r"^UG[0-9]{3}$"
 UNSUPPRESSIBLE = frozenset({"UG401", "UG403"})  # a suppression cannot excuse itself
 
 
@@ -53,7 +53,7 @@ class Suppression:
 
     @property
     def shown_targets(self) -> str:
-        return ",".join(t if _RULE.match(t) else display_directive(t) for t in self.targets)
+        return ",".join(t if re.compile(_RULE).match(t) else display_directive(t) for t in self.targets)
 
 
 def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
@@ -64,7 +64,7 @@ def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
     continued = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        match = _COMMENT.match(line)
+        match = re.compile(_COMMENT).match(line) if "unitgate" in line else None  # most lines: no regex
         if match and not continued:
             result = _parse_comment(Location(path, number), match["body"])
             if isinstance(result, Finding):
@@ -89,7 +89,7 @@ def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
 
 def _parse_comment(location: Location, body: str) -> Suppression | Finding:
     body = body.strip()
-    clause = _CLAUSE.match(body)
+    clause = re.compile(_CLAUSE).match(body)
     if not clause:
         return _malformed(location, f"expected disable=... or disable-file=..., found {body!r}")
     raw_targets = [t for t in clause["targets"].split(",") if t]
@@ -97,18 +97,18 @@ def _parse_comment(location: Location, body: str) -> Suppression | Finding:
         return _malformed(location, f"{clause['kind']}= names no rule id or directive")
     targets: list[str] = []
     for target in raw_targets:
-        if _RULE.match(target):
+        if re.compile(_RULE).match(target):
             if target not in RULE_BY_ID:
                 return _malformed(location, f"unknown rule id {target!r}")
             targets.append(target)
-        elif _DIRECTIVE.match(target):
+        elif re.compile(_DIRECTIVE).match(target):
             targets.append(canonical_directive(target))
         else:
             return _malformed(location, f"{target!r} is neither a rule id (UG101) nor a directive name")
     rest = body[clause.end() :].strip()
     reason: str | None = None
     if rest:
-        found = _REASON.match(rest)
+        found = re.compile(_REASON).match(rest)
         if not found:
             return _malformed(location, f'expected reason="..." after the targets, found {rest!r}')
         reason = (found["dq"] if found["dq"] is not None else found["sq"]).strip() or None

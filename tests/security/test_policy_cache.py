@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 from pathlib import Path
@@ -77,7 +77,7 @@ def test_a_symlinked_entry_is_ignored(cache: Path, monkeypatch: pytest.MonkeyPat
         lambda e: e.update(data={"policy-version": 1, "max-exposure": 1.0}) or e,  # other bytes' data...
         lambda e: e.update(stamp="another unitgate") or e,
         lambda e: e.update(kind="pyproject") or e,
-        lambda e: e.update(bytes=e["bytes"] + " ") or e,
+        lambda e: e.update(bytes=e["bytes"] + b" ") or e,
     ],
 )
 def test_an_entry_for_other_bytes_or_version_is_not_used(cache: Path, edit: object) -> None:
@@ -85,12 +85,12 @@ def test_an_entry_for_other_bytes_or_version_is_not_used(cache: Path, edit: obje
     path.write_text(POLICY)
     load_file(path)
     entry = _entry(cache)
-    data = json.loads(entry.read_text())
+    data = marshal.loads(entry.read_bytes())
     changed = edit(data)  # type: ignore[operator]
-    entry.write_text(json.dumps(changed))
+    entry.write_bytes(marshal.dumps(changed))
     got = load_file(path)
     if (
-        changed["bytes"] == POLICY
+        changed["bytes"] == POLICY.encode()
         and changed["stamp"] == policy_cache._stamp()
         and changed["kind"] == "policy"
     ):
@@ -109,14 +109,35 @@ def test_a_corrupt_entry_is_ignored(cache: Path) -> None:
     assert load_file(path).max_exposure == 75
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        compile("raise SystemExit(7)", "x", "exec"),  # marshal can hold code: never run, never accepted
+        {"policy-version": 1, "max-exposure": b"1"},
+        {"policy-version": 1, "max-exposure": (1,)},
+        {1: "not a key"},
+        ["not", "a", "table"],
+    ],
+)
+def test_an_entry_of_anything_but_plain_data_is_ignored(cache: Path, data: object) -> None:
+    path = Path("p.toml")
+    path.write_text(POLICY)
+    load_file(path)
+    entry = _entry(cache)
+    stored = marshal.loads(entry.read_bytes())
+    stored["data"] = data
+    entry.write_bytes(marshal.dumps(stored))
+    assert load_file(path).max_exposure == 75
+
+
 def test_an_entry_cannot_make_a_bad_policy_load(cache: Path) -> None:
     path = Path("p.toml")
     path.write_text(POLICY)
     load_file(path)
     entry = _entry(cache)
-    data = json.loads(entry.read_text())
+    data = marshal.loads(entry.read_bytes())
     data["data"] = {"policy-version": 1, "max-exposure": "lots", "extends": "../../etc/passwd"}
-    entry.write_text(json.dumps(data))
+    entry.write_bytes(marshal.dumps(data))
     with pytest.raises(PolicyError):
         load_file(path)  # the structure is checked on every load, cached or not
 

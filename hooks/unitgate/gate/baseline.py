@@ -12,22 +12,24 @@ no unit, the file), the directive, and the message with every `file:line` and nu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.model import Location, UnitInputError
 from unitgate.records import dataclass, field, replace
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
+
 FILE_NAME = ".unitgate-baseline.json"
 FORMAT_VERSION = 1
-_LOCATION = re.compile(r"[^\s,;()]+:\d+\b")
-_NUMBER = re.compile(r"\d+(\.\d+)?")
+_LOCATION = r"[^\s,;()]+:\d+\b"
+_NUMBER = r"\d+(\.\d+)?"
 
 
 def repository_root(start: str = ".") -> str:
@@ -46,8 +48,8 @@ def repository_root(start: str = ".") -> str:
 def fingerprint(finding: Finding) -> str:
     """Stable across line moves and unrelated edits (see the module's docstring)."""
     # UG201's message carries the exposure, which is compared with the recorded one instead.
-    plain = "" if finding.rule == "UG201" else _LOCATION.sub("<line>", finding.message)
-    message = _NUMBER.sub("#", plain)
+    plain = "" if finding.rule == "UG201" else re.compile(_LOCATION).sub("<line>", finding.message)
+    message = re.compile(_NUMBER).sub("#", plain)
     owner = finding.unit or finding.location.path
     key = "\0".join((finding.rule, owner, finding.directive or "", message))
     import hashlib  # here: OpenSSL's start-up is paid only by runs that need it
@@ -90,6 +92,8 @@ def load(path: str | None = None, update: bool = False) -> Baseline | None:
     where = path or os.path.join(root, FILE_NAME)
     try:
         with open(where, encoding="utf-8") as handle:
+            import json  # here: a repository without a baseline never needs it
+
             data = json.load(handle)
     except FileNotFoundError:
         if path is not None:
@@ -207,12 +211,16 @@ def _unit_json(analysis: UnitAnalysis, exposure: int | None, findings: Iterable[
 
 
 def write(path: str, units: Mapping[str, dict[str, Any]]) -> None:
+    import json  # here, as below: `check` in a repository without a baseline never needs it
+
     data = {"version": FORMAT_VERSION, "tool": "unitgate", "units": dict(sorted(units.items()))}
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _existing_units(path: str) -> dict[str, dict[str, Any]]:
+    import json
+
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -275,7 +283,7 @@ def record(
 
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
-_UNIT_FILE = re.compile(r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$")
+_UNIT_FILE = r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$"
 
 
 def unit_files(root: str) -> list[str]:
@@ -288,6 +296,6 @@ def unit_files(root: str) -> list[str]:
         found += [
             os.path.relpath(os.path.join(d, name))
             for name in sorted(files)
-            if _UNIT_FILE.search(name if rel == "." else f"{rel}/{name}")
+            if re.compile(_UNIT_FILE).search(name if rel == "." else f"{rel}/{name}")
         ]
     return found

@@ -20,9 +20,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from unitgate import fsread
+from unitgate.model import SelectionError
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
 from unitgate.policy_find import Finder
@@ -34,10 +34,6 @@ SELECTED = re.compile(r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^
 POLICY_NAMES = (POLICY_FILE, "pyproject.toml")
 LIST_LIMIT = 64 * 1024 * 1024  # bytes of a --files-from list
 _GIT_TIMEOUT = 120  # seconds; git answers in well under a second even for large repositories
-
-
-class SelectionError(Exception):
-    """The files to check cannot be determined (no git, unknown REF, unreadable list): exit 2."""
 
 
 def selected(path: str) -> bool:
@@ -211,11 +207,11 @@ def governed_by(directory: str, finder: Finder) -> list[str]:
     deleted, the one above it): those in subdirectories with a policy of their own are left out."""
     if not os.path.isdir(directory):
         return []  # the directory went with the policy file: nothing left that it governed
-    top = Path(os.path.abspath(directory))
+    top = os.path.abspath(directory)
     out = []
     for path in tree_files(directory):
-        source = finder.source_for(Path(os.path.abspath(path)).parent)
-        if source is None or source.parent == top or top.is_relative_to(source.parent):
+        source = finder.source_for(os.path.dirname(os.path.abspath(path)))
+        if source is None or fsread.inside(top, os.path.dirname(source)):
             out.append(path)
     return out
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from unitgate import escape
 from unitgate.findings import Finding
 from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.run import EXIT_ERROR, EXIT_OK, check
-from unitgate.model import UnitInputError
+from unitgate.model import SelectionError, UnitInputError
 from unitgate.policy import PolicyError
 from unitgate.records import replace
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     import argparse
 
@@ -37,12 +37,15 @@ def default_format() -> str:
 def select(ns: argparse.Namespace) -> list[str]:
     """The files `unitgate check` was asked about: the paths given (a directory stands for the files in
     it), `--files-from`, the change set of `--staged`/`--diff-base`; none of these: the whole
-    repository (or the working tree). Raises changes.SelectionError."""
-    from unitgate.gate import changes
-
+    repository (or the working tree). Raises SelectionError."""
     staged = getattr(ns, "staged", False)
     base = getattr(ns, "diff_base", None)
-    listed = changes.read_list(ns.files_from) if getattr(ns, "files_from", None) else []
+    from_file = getattr(ns, "files_from", None)
+    if not (staged or base is not None or from_file) and ns.paths and not any(map(os.path.isdir, ns.paths)):
+        return list(dict.fromkeys(ns.paths))  # the hook's case: files named on the command line
+    from unitgate.gate import changes  # git and directory walks: not needed above
+
+    listed = changes.read_list(from_file) if from_file else []
     given = [*ns.paths, *listed]
     out: list[str] = []
     for path in given:
@@ -78,8 +81,7 @@ def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
 
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
-    from unitgate.gate.changes import SelectionError
-    from unitgate.report import REPORTERS, summary
+    from unitgate.report import REPORTERS, SUMMARY_ENV
 
     fmt = ns.format or default_format()
     try:
@@ -121,7 +123,10 @@ def run(ns: argparse.Namespace) -> int:
     if not result.errors or findings or result.info.units:
         if not emit(REPORTERS[fmt](findings, result.info), ns.output):
             return EXIT_ERROR
-        summary.write(findings, result.info, annotated=fmt == "github")
+        if os.environ.get(SUMMARY_ENV):
+            from unitgate.report import summary  # only under GitHub Actions
+
+            summary.write(findings, result.info, annotated=fmt == "github")
     if ns.exit_zero and result.exit_code != EXIT_ERROR:
         return EXIT_OK
     return result.exit_code

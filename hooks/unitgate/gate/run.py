@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
@@ -37,6 +36,7 @@ from unitgate.policy import (
 from unitgate.policy_find import Finder
 from unitgate.records import dataclass, field, replace
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     from unitgate.quadlet.engine import QuadletInspection
 

@@ -12,12 +12,11 @@ engine does not track (paths, environment...) are compared as the merged lines i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
 from functools import lru_cache
 
 from unitgate.analysis import Merged, UnitAnalysis
 from unitgate.model import Assignment, Location
-from unitgate.records import dataclass
+from unitgate.records import Enum, dataclass
 from unitgate.security import names
 from unitgate.security.directives.flags import SCORED_BOOLS
 from unitgate.security.info import SecurityInfo, build_info

@@ -139,7 +139,7 @@ def _in_root(root: str | None, target: str, link_dir: str) -> str:
     return normalize(os.path.join(link_dir, target))
 
 
-_LINK_TEXT = re.compile(r"[^\s=\[\]#;]+")  # one word, nothing of unit-file syntax
+_LINK_TEXT = r"[^\s=\[\]#;]+"  # one word, nothing of unit-file syntax
 
 
 def link_target(path: str) -> str | None:
@@ -158,7 +158,7 @@ def link_target(path: str) -> str | None:
         text = fsread.read_confined(path, os.path.dirname(path) or ".", 255).decode("utf-8")
     except (OSError, UnicodeDecodeError, fsread.Refused):
         return None
-    if not _LINK_TEXT.fullmatch(text):
+    if not re.compile(_LINK_TEXT).fullmatch(text):
         return None
     name = text.rstrip("/").rpartition("/")[2]
     return text if text == DEV_NULL or unitname.is_valid(name) or name.endswith(".conf") else None

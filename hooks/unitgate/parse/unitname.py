@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from functools import lru_cache
 
 UNIT_TYPES = (
@@ -19,7 +18,7 @@ UNIT_TYPES = (
     "scope",
 )
 UNIT_NAME_MAX = 256  # names must be shorter than this
-_VALID = frozenset(string.ascii_letters + string.digits + ":-_.\\")
+_VALID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\")
 _VALID_WITH_AT = _VALID | {"@"}
 
 # Templates given directly are analysed as this instance, as `systemd-analyze security --offline` does.

@@ -70,10 +70,6 @@ def detect_layout(path: str) -> Layout:
     return Layout(None, rootless=False, sibling_dir=os.path.dirname(ap))
 
 
-def _inside(path: str, boundary: str) -> bool:
-    return path == boundary or path.startswith(boundary.rstrip("/") + "/")
-
-
 Filter = Callable[[str, bool], bool]
 
 
@@ -107,7 +103,7 @@ def _append_sub_paths(out: list[str], path: str, is_user: bool, filt: Filter | N
         resolved = p if real else os.path.realpath(p)
         if not os.path.exists(resolved):
             continue
-        if not _inside(resolved, real_boundary):
+        if not fsread.inside(resolved, real_boundary):
             continue  # a symlink out of the repository: the host's files never count
         if resolved in seen or resolved.endswith(".d") or not os.path.isdir(resolved):
             continue

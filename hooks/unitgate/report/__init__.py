@@ -8,7 +8,6 @@ only when it is looked up (a run uses one format, and the hook's start-up is mos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from importlib import import_module
 
 from unitgate.findings import Finding, RunInfo
 
@@ -22,7 +21,7 @@ class _Reporters(Mapping[str, Render]):
     """`REPORTERS[name]` imports that format's module on first use."""
 
     def __getitem__(self, name: str) -> Render:
-        render: Render = import_module(f"{__name__}.{MODULES[name]}").render
+        render: Render = __import__(f"{__name__}.{MODULES[name]}", fromlist=["render"]).render
         return render
 
     def __iter__(self) -> Iterator[str]:
@@ -33,3 +32,4 @@ class _Reporters(Mapping[str, Render]):
 
 
 REPORTERS: Mapping[str, Render] = _Reporters()
+SUMMARY_ENV = "GITHUB_STEP_SUMMARY"  # where GitHub Actions takes a job summary (report/summary.py)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from unitgate import escape, ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, counts, man_url, rule_url
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_VERSION = 1
 

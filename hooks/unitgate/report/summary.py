@@ -12,19 +12,18 @@ from collections.abc import Sequence
 
 from unitgate import escape
 from unitgate.findings import Finding, RunInfo, tenths
-from unitgate.report import github, text
+from unitgate.report import SUMMARY_ENV, github, text
 
-ENV = "GITHUB_STEP_SUMMARY"
 MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_MARKDOWN = r"([\\`*_{}\[\]()<>#+!|~])"
 
 
 def _cell(value: str) -> str:
     """Repository text for a Markdown table cell: escaped (escape.text), then every Markdown and HTML
     character backslash-escaped, so a file name or value cannot add a link, an image or markup."""
-    return _MARKDOWN.sub(r"\\\1", escape.text(value))
+    return re.compile(_MARKDOWN).sub(r"\\\1", escape.text(value))
 
 
 def _code(value: str) -> str:
@@ -70,7 +69,7 @@ def render(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> str:
 
 def write(findings: Sequence[Finding], info: RunInfo, annotated: bool) -> None:
     """Append the summary to `$GITHUB_STEP_SUMMARY`, when it is set (GitHub Actions sets it)."""
-    path = os.environ.get(ENV)
+    path = os.environ.get(SUMMARY_ENV)
     if not path:
         return
     try:

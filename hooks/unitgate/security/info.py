@@ -6,14 +6,16 @@ time) and `get_security_info()` (what the offline analyzer copies out of the loa
 
 from __future__ import annotations
 
-from typing import Any
-
 from unitgate.model import Location
 from unitgate.parse import unitname
 from unitgate.records import dataclass, field, fields
 from unitgate.security import names, syscalls
 from unitgate.security.releases import SYSTEMD_252, Release
 from unitgate.security.settings import UnitState
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any
 
 _CAP = names.CAPABILITIES
 _EXEC_TYPES = frozenset({"service", "socket", "mount", "swap"})

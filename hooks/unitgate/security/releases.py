@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import cache
 
 from unitgate.records import dataclass
-from unitgate.security import keys, keys_models, syscall_models, syscalls
+from unitgate.security import keys, syscalls
 
 # The first release with each behaviour the parsers and checks consult.
 ADDED_IN: dict[str, int] = {
@@ -119,8 +119,11 @@ class Release:
 
     def syscall_group(self, name: str) -> tuple[str, ...] | None:
         """A SystemCallFilter= group's members in this release (None: the release has no such group)."""
-        changed = syscall_models.GROUP_CHANGES.get(self.name, {})
-        return changed.get(name, syscalls.GROUPS.get(name))
+        if self.name == BASE_MODEL:
+            return syscalls.GROUPS.get(name)
+        from unitgate.security import syscall_models  # a later release's changes: loaded when scored with it
+
+        return syscall_models.GROUP_CHANGES.get(self.name, {}).get(name, syscalls.GROUPS.get(name))
 
     @property
     def template_instance(self) -> str:
@@ -135,6 +138,7 @@ SYSTEMD_262 = Release("systemd-262", 262)
 RELEASES: tuple[Release, ...] = (SYSTEMD_252, SYSTEMD_255, SYSTEMD_257, SYSTEMD_262)
 MODELS: tuple[str, ...] = tuple(r.name for r in RELEASES)
 DEFAULT_MODEL = SYSTEMD_252.name
+BASE_MODEL = SYSTEMD_252.name  # keys.py and syscalls.py are its tables; later releases are changes to them
 _BY_NAME = {r.name: r for r in RELEASES}
 
 
@@ -153,6 +157,10 @@ def added_in(feature: str) -> int:
 @cache
 def _keys(model: str) -> dict[str, tuple[str, str]]:
     merged = dict(keys.KEYS)
+    if model == BASE_MODEL:
+        return merged
+    from unitgate.security import keys_models  # a later release's changes: loaded when scored with it
+
     for key, spec in keys_models.CHANGES.get(model, {}).items():
         if spec is None:
             merged.pop(key, None)

@@ -6,15 +6,18 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
-from typing import Any, TypeVar, overload
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
-from unitgate.records import dataclass, field
+from unitgate.records import dataclass, field, overload
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,6 @@ from unitgate.security.directives.state import (
     UnitState,
     parse_boolean,
 )
-from unitgate.security.directives.suggest import did_you_mean
 from unitgate.security.directives.validated import VALIDATORS
 from unitgate.security.releases import ADDED_IN, DIRECTIVE_FEATURES, SYSTEMD_252, Release, first_knowing
 from unitgate.security.words import UnitContext
@@ -233,6 +232,8 @@ def _unknown_key(release: Release, a: Assignment) -> Outcome:
     """Unknown to this release; if a later release knows it, say which (the line does nothing here)."""
     later = first_knowing(f"{a.section}.{a.key}")
     if later is None or later.version < release.version:
+        from unitgate.security.directives.suggest import did_you_mean  # only for unknown keys
+
         hint = did_you_mean(release, a.section, a.key)
         message = f"unknown key '{a.key}' in section [{a.section}], ignored{hint}"
         return Outcome((Diagnostic(a.location, message, Severity.WARNING, UNKNOWN_KEY),), ignored=True)

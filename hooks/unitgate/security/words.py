@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import IntFlag
 
 from unitgate.parse import unitname
 from unitgate.records import dataclass
@@ -11,8 +10,9 @@ from unitgate.records import dataclass
 WHITESPACE = " \t\n\r"
 
 
-class Extract(IntFlag):
-    """The extract_first_word() flags the parsers here use."""
+class Extract:
+    """The extract_first_word() flags the parsers here use: bits of an int (plain ints, not an
+    IntFlag: building an enum class costs a hook run more than every lookup of these saves)."""
 
     NONE = 0
     UNQUOTE = 1  # "…" and '…' group a word; the quotes are removed
@@ -65,7 +65,7 @@ def _cunescape_one(s: str, i: int) -> tuple[str, int] | None:
     return None
 
 
-def split_words(value: str, flags: Extract = Extract.NONE, separators: str = WHITESPACE) -> list[str]:
+def split_words(value: str, flags: int = Extract.NONE, separators: str = WHITESPACE) -> list[str]:
     """All words of `value`; raises WordError where systemd's extract_first_word() fails."""
     words: list[str] = []
     pos: int | None = 0
@@ -89,7 +89,7 @@ def _plain_run(separators: str) -> re.Pattern[str]:
 
 
 def extract_first_word(
-    value: str, pos: int, flags: Extract = Extract.NONE, separators: str = WHITESPACE
+    value: str, pos: int, flags: int = Extract.NONE, separators: str = WHITESPACE
 ) -> tuple[str | None, int | None]:
     """The next word from `pos`, and where to continue (None at the end), like extract_first_word()."""
     plain = _plain_run(separators)

@@ -26,7 +26,7 @@ def capability_mask(words: Sequence[str], numeric_max: int = names.CAP_NUMERIC_M
     return mask
 
 
-def _split_lenient(value: str, flags: Extract) -> list[str]:
+def _split_lenient(value: str, flags: int) -> list[str]:
     """Words up to the first syntax error (capability_set_from_string stops there silently)."""
     try:
         return split_words(value, flags)

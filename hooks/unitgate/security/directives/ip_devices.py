@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from unitgate.model import Assignment, Diagnostic
@@ -28,6 +27,8 @@ def _prefix(word: str) -> tuple[int, int, int] | None:
     addr, slash, length = word.partition("/")
     if "%" in addr or (slash and not (length.isascii() and length.isdigit())):
         return None
+    import ipaddress  # here: only units with IPAddressAllow=/IPAddressDeny= pay for it at start-up
+
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:

@@ -21,7 +21,7 @@ _TIME_UNITS = (  # parse_time()'s table: the first unit that prefixes the rest w
     *("msec", "ms", "m", "hours", "hour", "hr", "h", "days", "day", "d", "weeks", "week", "w"),
     *("years", "year", "y", "usec", "us", "μs", "µs"),
 )
-_NUMBER = re.compile(r"[0-9]*(?:\.[0-9]*)?")
+_NUMBER = r"[0-9]*(?:\.[0-9]*)?"
 _WS = " \t\n\r"
 
 
@@ -38,7 +38,7 @@ def time_span_is_valid(text: str) -> bool:
         if not rest:
             break
         pos = len(s) - len(rest)
-        m = _NUMBER.match(s, pos)
+        m = re.compile(_NUMBER).match(s, pos)
         if m is None or m.end() == pos or s[pos : m.end()] == ".":
             return False
         pos = len(s) - len(s[m.end() :].lstrip(_WS))
@@ -58,7 +58,7 @@ def _time_or_empty(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
     return OK if not a.value.strip(_WS) else _time(state, a, ctx)
 
 
-_SIZE = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[KMGTPE]?B?|[0-9]+")
+_SIZE = r"[0-9]+(?:\.[0-9]+)?\s*[KMGTPE]?B?|[0-9]+"
 _RLIMIT_KIND = {
     "RLIMIT_CPU": "sec",
     "RLIMIT_RTTIME": "usec",
@@ -79,7 +79,7 @@ def _rlimit_part_is_valid(kind: str, part: str) -> bool:
         m = re.fullmatch(r"[+-]?[0-9]+", part)
         return m is not None and (-20 <= int(part) <= 19 if part[0] in "+-" else 0 <= int(part) <= 40)
     if kind == "size":
-        return _SIZE.fullmatch(part) is not None
+        return re.compile(_SIZE).fullmatch(part) is not None
     return part.isascii() and part.isdigit()
 
 
@@ -135,7 +135,7 @@ def _documentation_url_is_valid(url: str) -> bool:
     return False
 
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def _environment(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
@@ -154,7 +154,7 @@ def _environment(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
             continue
         name, eq, value = text.partition("=")
         bad_value = any((ord(c) < 0x20 and c not in "\t\n") or ord(c) == 0x7F for c in value)
-        if not eq or not _ENV_NAME.fullmatch(name) or bad_value:
+        if not eq or not re.compile(_ENV_NAME).fullmatch(name) or bad_value:
             diags += warn(a, f"'{text}' is not a KEY=VALUE assignment, ignored").diagnostics
     return Outcome(tuple(diags))
 
