@@ -142,7 +142,8 @@ _HEADER = ["", "NAME", "DESCRIPTION", "EXPOSURE", "DECIDED BY"]
 
 def _row_cells(c: CheckResult, utf8: bool) -> list[str]:
     """A row's cells before DECIDED BY: the same for every unit with the same settings."""
-    mark = "" if c.set is None else (("✓" if c.set else "✗") if utf8 else ("+" if c.set else "-"))
+    good = None if c.badness is None else c.badness == 0  # CheckResult.set, read once
+    mark = "" if good is None else (("✓" if good else "✗") if utf8 else ("+" if good else "-"))
     exposure = "" if c.exposure is None else format_tenths(c.exposure)
     return [mark, c.name, c.description or "", exposure]
 
@@ -159,15 +160,20 @@ def _padded_heads(utf8: bool, checks: Sequence[CheckResult]) -> tuple[str, ...]:
     """The header and every row up to DECIDED BY, padded as render_table pads them: the last column
     needs no padding (lines are right-stripped), so the rest is shared by units with the same rows."""
     table = [_HEADER[:4], *(_row_cells(c, utf8) for c in checks)]
-    w0, w1, w2, w3 = (max(len(r[i]) for r in table) for i in range(4))
+    w0, w1, w2, w3 = (max(map(len, column)) for column in zip(*table, strict=True))
     return tuple(f"{a.ljust(w0)}  {b.ljust(w1)}  {c.ljust(w2)}  {d.rjust(w3)}  " for a, b, c, d in table)
 
 
 def _full_table(checks: CheckRows, utf8: bool) -> str:
     """render_table() of every row in systemd's order, from the padded cells the units share."""
     heads = checks.shared(("text-table", utf8), partial(_padded_heads, utf8))
+    cells: dict[Location | None, str] = {}  # a unit's rows share a few deciding lines
     lines = [(heads[0] + _HEADER[4]).rstrip()]
-    lines += [(h + _source_cell(s)).rstrip() for h, s in zip(heads[1:], checks.sources(), strict=True)]
+    for head, source in zip(heads[1:], checks.sources(), strict=True):
+        cell = cells.get(source)
+        if cell is None:
+            cell = cells[source] = _source_cell(source)
+        lines.append((head + cell).rstrip())
     return "\n".join(lines)
 
 
