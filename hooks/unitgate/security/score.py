@@ -223,14 +223,11 @@ def _from_outcomes(
     ]
     exposure = aggregate(applicable)
     weight_sum = sum(weight for _, weight, _ in applicable)  # each row's own exposure is scaled by it
-    results: list[CheckResult] = []
-    decided_by: list[str | None] = []
-    heads: list[str] = []
-    tails: list[str] = []
-    nulls: list[str] = []
-    for i in _order(checks, outcomes, empty_first):
+    order = _order(checks, outcomes, empty_first)
+    rows: list[tuple[CheckResult, str, str, str]] = []
+    for i in order:
         check = checks[i]
-        badness, description, decided = outcomes[i]
+        badness, description, _ = outcomes[i]
         row_exposure = (
             ceil_div(ceil_div(badness * check.weight * 100, check.range), weight_sum) if badness else None
         )
@@ -251,20 +248,12 @@ def _from_outcomes(
             )
             head, tail = _json_parts(result)
             built = _BUILT[key] = (result, head, tail, head + "null" + tail)
-        results.append(built[0])
-        heads.append(built[1])
-        tails.append(built[2])
-        nulls.append(built[3])
-        decided_by.append(decided)
-    return _Evaluation(
-        exposure,
-        tuple(results),
-        tuple(decided_by),
-        tuple(heads),
-        tuple(tails),
-        tuple(nulls),
-        tuple(i for i, d in enumerate(decided_by) if d),
-    )
+        rows.append(built)
+    # Four columns in one pass in C (instead of four appends a row); an empty table has none.
+    results, heads, tails, nulls = zip(*rows, strict=True) if rows else ((), (), (), ())
+    decided_by = tuple([outcomes[i][2] for i in order])
+    decided = tuple([i for i, d in enumerate(decided_by) if d])
+    return _Evaluation(exposure, results, decided_by, heads, tails, nulls, decided)
 
 
 _BUILT: dict[tuple[int, int | None, str | None, int | None], tuple[CheckResult, str, str, str]] = {}
