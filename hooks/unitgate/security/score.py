@@ -193,7 +193,7 @@ def aggregate(rows: Iterable[tuple[int, int, int]]) -> int:
     this arithmetic: the gate's what-if scores use it too."""
     badness_sum = weight_sum = 0
     for badness, weight, range_ in rows:
-        badness_sum += ceil_div(badness * weight, range_)
+        badness_sum -= -badness * weight // range_  # += ceil_div(badness * weight, range_)
         weight_sum += weight
     return ceil_div(badness_sum * 100, weight_sum) if weight_sum else 0
 
@@ -228,9 +228,11 @@ def _from_outcomes(
     for i in order:
         check = checks[i]
         badness, description, _ = outcomes[i]
-        row_exposure = (
-            ceil_div(ceil_div(badness * check.weight * 100, check.range), weight_sum) if badness else None
-        )
+        # ceil_div(ceil_div(badness * weight * 100, range), weight_sum), written out: 81 rows a unit.
+        row_exposure = None
+        if badness:
+            scaled = -(-badness * check.weight * 100 // check.range)
+            row_exposure = -(-scaled // weight_sum)
         # Rows repeat across units (a check's few outcomes, a handful of weight sums): each is built
         # and encoded as JSON once. Keyed on the check's identity (table rows live as long as the run).
         key = (id(check), badness, description, row_exposure)
