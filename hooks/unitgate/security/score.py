@@ -92,6 +92,9 @@ class _Evaluation:
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
 
+_UNSEEN, _ONCE = object(), object()
+
+
 class CheckRows(Sequence[CheckResult]):
     """A unit's rows: shared evaluated rows plus this unit's sources, built only when read."""
 
@@ -138,9 +141,13 @@ class CheckRows(Sequence[CheckResult]):
         """`build(rows)` for the rows without their sources, computed once per distinct evaluation:
         units with the same settings share it (`key` names what `build` makes)."""
         memo = self._evaluation.memo
-        if key not in memo:
-            memo[key] = build(self._evaluation.rows)
-        return memo[key]  # type: ignore[return-value]
+        found = memo.get(key, _UNSEEN)
+        if found is _UNSEEN:  # kept only once a second unit asks: most rows of a large repository
+            memo[key] = _ONCE  # with distinct settings are never asked for twice
+            return build(self._evaluation.rows)
+        if found is _ONCE:
+            found = memo[key] = build(self._evaluation.rows)
+        return found  # type: ignore[return-value]
 
     def json_text(self) -> str:
         """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
@@ -180,10 +187,15 @@ def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     cache = _CACHES.setdefault(id(checks), {})
     found = cache.get(info)
     if found is None:
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
         found = cache[info] = _compute(info, checks)
     return found
 
 
+# Entries kept per cache: a repository of 50,000 units with distinct settings must not keep a score
+# per unit; the few hundred distinct settings of a real repository all fit.
+CACHE_LIMIT = 4096
 _CACHES: dict[int, dict[SecurityInfo, _Evaluation]] = {}
 
 
@@ -208,6 +220,8 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     key = (id(checks), empty_first, outcomes)
     found = _BY_OUTCOMES.get(key)
     if found is None:
+        if len(_BY_OUTCOMES) >= CACHE_LIMIT:
+            _BY_OUTCOMES.clear()
         found = _BY_OUTCOMES[key] = _from_outcomes(checks, outcomes, empty_first)
     return found
 
