@@ -85,9 +85,13 @@ def _is_valid_utf8(raw: bytes) -> str | None:
     return text
 
 
+# What string_is_safe() refuses: control characters, quotes, backslash and DEL (a set: tested in C).
+UNSAFE_CHARS = frozenset([chr(c) for c in range(0x20)] + ['"', "'", "\\", "\x7f"])
+
+
 def _string_is_safe(name: str) -> bool:
     """string_is_safe(): no control characters, quotes, backslash or DEL."""
-    return not any(ord(c) < 0x20 or c in "\"'\\\x7f" for c in name)
+    return UNSAFE_CHARS.isdisjoint(name)
 
 
 def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes | None]]:
