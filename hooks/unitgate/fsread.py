@@ -110,6 +110,7 @@ def _shown(path: str, boundary: str) -> str:
 
 _PREFIXES: dict[tuple[str, str], str] = {}  # (real boundary, lexical directory) -> resolved directory
 _REAL: dict[str, str] = {}  # boundary -> its real path
+_REFUSALS: dict[tuple[str, str, str], Refusal | None] = {}  # (cwd, path, boundary) -> refusal_of()
 
 
 def clear_caches() -> None:
@@ -118,6 +119,7 @@ def clear_caches() -> None:
     trust a directory that was resolved before it could have been swapped for a symlink."""
     _PREFIXES.clear()
     _REAL.clear()
+    _REFUSALS.clear()
 
 
 def resolve(path: str, boundary: str) -> str:
@@ -189,11 +191,18 @@ def resolve(path: str, boundary: str) -> str:
 
 def refusal_of(path: str, boundary: str) -> Refusal | None:
     """What resolving `path` inside `boundary` would refuse (a link out, a loop), if anything."""
+    key = (os.getcwd(), path, boundary)  # relative paths mean what they mean from here
+    if key in _REFUSALS:  # every unit given in one directory asks about that directory
+        return _REFUSALS[key]
     try:
         resolve(path, boundary)
+        found = None
     except Refused as exc:
-        return exc.refusal
-    return None
+        found = exc.refusal
+    if len(_REFUSALS) > 100_000:
+        _REFUSALS.clear()
+    _REFUSALS[key] = found
+    return found
 
 
 def _parts(relative: str) -> list[str]:
