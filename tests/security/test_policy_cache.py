@@ -5,7 +5,9 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,6 +73,16 @@ def test_a_symlinked_entry_is_ignored(cache: Path, monkeypatch: pytest.MonkeyPat
         load_file(path)
 
 
+def _loaded_then_rewritten(cache: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Path:
+    """p.toml loaded once (its entry written), then the entry replaced by `change(entry)`."""
+    path = Path("p.toml")
+    path.write_text(POLICY)
+    load_file(path)
+    entry = _entry(cache)
+    entry.write_bytes(marshal.dumps(change(marshal.loads(entry.read_bytes()))))
+    return path
+
+
 @pytest.mark.parametrize(
     "edit",
     [
@@ -81,13 +93,8 @@ def test_a_symlinked_entry_is_ignored(cache: Path, monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_an_entry_for_other_bytes_or_version_is_not_used(cache: Path, edit: object) -> None:
-    path = Path("p.toml")
-    path.write_text(POLICY)
-    load_file(path)
-    entry = _entry(cache)
-    data = marshal.loads(entry.read_bytes())
-    changed = edit(data)  # type: ignore[operator]
-    entry.write_bytes(marshal.dumps(changed))
+    path = _loaded_then_rewritten(cache, edit)  # type: ignore[arg-type]
+    changed = marshal.loads(_entry(cache).read_bytes())
     got = load_file(path)
     if (
         changed["bytes"] == POLICY.encode()
@@ -120,24 +127,13 @@ def test_a_corrupt_entry_is_ignored(cache: Path) -> None:
     ],
 )
 def test_an_entry_of_anything_but_plain_data_is_ignored(cache: Path, data: object) -> None:
-    path = Path("p.toml")
-    path.write_text(POLICY)
-    load_file(path)
-    entry = _entry(cache)
-    stored = marshal.loads(entry.read_bytes())
-    stored["data"] = data
-    entry.write_bytes(marshal.dumps(stored))
+    path = _loaded_then_rewritten(cache, lambda entry: {**entry, "data": data})
     assert load_file(path).max_exposure == 75
 
 
 def test_an_entry_cannot_make_a_bad_policy_load(cache: Path) -> None:
-    path = Path("p.toml")
-    path.write_text(POLICY)
-    load_file(path)
-    entry = _entry(cache)
-    data = marshal.loads(entry.read_bytes())
-    data["data"] = {"policy-version": 1, "max-exposure": "lots", "extends": "../../etc/passwd"}
-    entry.write_bytes(marshal.dumps(data))
+    bad = {"policy-version": 1, "max-exposure": "lots", "extends": "../../etc/passwd"}
+    path = _loaded_then_rewritten(cache, lambda entry: {**entry, "data": bad})
     with pytest.raises(PolicyError):
         load_file(path)  # the structure is checked on every load, cached or not
 
