@@ -1322,25 +1322,16 @@ def _m15(
     _factory_3,
     _default_4,
     _factory_4,
-    _default_5,
-    _factory_5,
-    _default_6,
-    _factory_6,
-    _default_7,
-    _factory_7,
 ):
-    def __init__(self, exposure, rows, decided_by, json_heads, json_tails, json_rows, decided, memo=_MISSING):
+    def __init__(self, exposure, rows, decided_by, decided, memo=_MISSING):
         _setattr(self, "exposure", exposure)
         _setattr(self, "rows", rows)
         _setattr(self, "decided_by", decided_by)
-        _setattr(self, "json_heads", json_heads)
-        _setattr(self, "json_tails", json_tails)
-        _setattr(self, "json_rows", json_rows)
         _setattr(self, "decided", decided)
-        _setattr(self, "memo", _factory_7() if memo is _MISSING else memo)
+        _setattr(self, "memo", _factory_4() if memo is _MISSING else memo)
 
     def __repr__(self):
-        return f"{self.__class__.__qualname__}(exposure={self.exposure!r}, rows={self.rows!r}, decided_by={self.decided_by!r}, json_heads={self.json_heads!r}, json_tails={self.json_tails!r}, json_rows={self.json_rows!r}, decided={self.decided!r})"
+        return f"{self.__class__.__qualname__}(exposure={self.exposure!r}, rows={self.rows!r}, decided_by={self.decided_by!r}, decided={self.decided!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -1348,17 +1339,11 @@ def _m15(
                 self.exposure,
                 self.rows,
                 self.decided_by,
-                self.json_heads,
-                self.json_tails,
-                self.json_rows,
                 self.decided,
             ) == (
                 other.exposure,
                 other.rows,
                 other.decided_by,
-                other.json_heads,
-                other.json_tails,
-                other.json_rows,
                 other.decided,
             )
         return NotImplemented
@@ -1369,9 +1354,6 @@ def _m15(
                 self.exposure,
                 self.rows,
                 self.decided_by,
-                self.json_heads,
-                self.json_tails,
-                self.json_rows,
                 self.decided,
             )
         )
@@ -5486,7 +5468,7 @@ CODE: dict = {
     "11000000000000|dirs:0011 root:0011 scope:0011 boundary:1011": _m12,
     "11000000000000|dirs:0011 units:0011 shadowed:0011 errors:0011 dropped:0011": _m13,
     "11000000000000|exposure:0011 rating:0011 checks:0011 host_equivalent:0011": _m14,
-    "11000000000000|exposure:0011 rows:0011 decided_by:0011 json_heads:0011 json_tails:0011 json_rows:0011 decided:0011 memo:0100": _m15,
+    "11000000000000|exposure:0011 rows:0011 decided_by:0011 decided:0011 memo:0100": _m15,
     "11000000000000|findings:0011 info:0011 suppressed:1011 checked:1011 errors:1011": _m16,
     "11000000000000|id:0011 floor_host_root:0011 floor_user_ns:0011 test:0011": _m17,
     "11000000000000|id:0011 name:0011 level:0011 summary:0011 help:0011 man:1011": _m18,

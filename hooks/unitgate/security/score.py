@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from json.encoder import encode_basestring_ascii as _json_string
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
@@ -83,16 +81,13 @@ class _Evaluation:
     exposure: int
     rows: tuple[CheckResult, ...]  # without sources: shared by every unit with these settings
     decided_by: tuple[str | None, ...]
-    json_heads: tuple[str, ...]  # each row as JSON up to its "source" value...
-    json_tails: tuple[str, ...]  # ...and after it
-    json_rows: tuple[str, ...]  # each row as JSON with "source": null (the default)
     decided: tuple[int, ...]  # the rows a setting may decide (decided_by is not None)
     # What reporters derive from the rows alone (e.g. padded text cells), built once for all the
     # units that share this evaluation; see CheckRows.shared.
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
 
-_UNSEEN, _ONCE = object(), object()
+_UNSEEN, _ONCE, _JSON = object(), object(), object()
 
 
 class CheckRows(Sequence[CheckResult]):
@@ -151,9 +146,22 @@ class CheckRows(Sequence[CheckResult]):
 
     def json_text(self) -> str:
         """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
+        from json.encoder import encode_basestring_ascii as _json_string  # here: `check` never needs it
+
         e = self._evaluation
-        parts = list(e.json_rows)  # most rows keep their default: only rows a unit's lines decided differ
-        origins, decided_by, heads, tails = self._origins, e.decided_by, e.json_heads, e.json_tails
+        columns: tuple[list[str], list[str], list[str]] | None = e.memo.get(_JSON)  # type: ignore[assignment]
+        if columns is None:
+            # Each row as JSON up to its "source" value, after it, and whole with "source": null (the
+            # default), for every unit with these settings: built on the first JSON request only.
+            built = [_json_parts(r) for r in e.rows]
+            columns = e.memo[_JSON] = (
+                [h for h, _ in built],
+                [t for _, t in built],
+                [h + "null" + t for h, t in built],
+            )
+        heads, tails, nulls = columns
+        parts = list(nulls)  # most rows keep their default: only rows a unit's lines decided differ
+        origins, decided_by = self._origins, e.decided_by
         for i in e.decided:
             source = origins.get(decided_by[i])  # type: ignore[arg-type]
             if source is not None:
@@ -178,6 +186,8 @@ def check_head(r: CheckResult) -> dict[str, Any]:
 
 @lru_cache(maxsize=8192)
 def _json_parts(r: CheckResult) -> tuple[str, str]:
+    import json  # here: only `explain --format json` encodes rows
+
     text = json.dumps(check_head(r))
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
@@ -238,7 +248,7 @@ def _from_outcomes(
     exposure = aggregate(applicable)
     weight_sum = sum(weight for _, weight, _ in applicable)  # each row's own exposure is scaled by it
     order = _order(checks, outcomes, empty_first)
-    rows: list[tuple[CheckResult, str, str, str]] = []
+    rows: list[CheckResult] = []
     for i in order:
         check = checks[i]
         badness, description, _ = outcomes[i]
@@ -248,7 +258,7 @@ def _from_outcomes(
             scaled = -(-badness * check.weight * 100 // check.range)
             row_exposure = -(-scaled // weight_sum)
         # Rows repeat across units (a check's few outcomes, a handful of weight sums): each is built
-        # and encoded as JSON once. Keyed on the check's identity (table rows live as long as the run).
+        # once. Keyed on the check's identity (table rows live as long as the run).
         key = (id(check), badness, description, row_exposure)
         built = _BUILT.get(key)
         if built is None:
@@ -262,17 +272,14 @@ def _from_outcomes(
                 description=description,
                 directives=check.directives,
             )
-            head, tail = _json_parts(result)
-            built = _BUILT[key] = (result, head, tail, head + "null" + tail)
+            built = _BUILT[key] = result
         rows.append(built)
-    # Four columns in one pass in C (instead of four appends a row); an empty table has none.
-    results, heads, tails, nulls = zip(*rows, strict=True) if rows else ((), (), (), ())
     decided_by = tuple([outcomes[i][2] for i in order])
     decided = tuple([i for i, d in enumerate(decided_by) if d])
-    return _Evaluation(exposure, results, decided_by, heads, tails, nulls, decided)
+    return _Evaluation(exposure, tuple(rows), decided_by, decided)
 
 
-_BUILT: dict[tuple[int, int | None, str | None, int | None], tuple[CheckResult, str, str, str]] = {}
+_BUILT: dict[tuple[int, int | None, str | None, int | None], CheckResult] = {}
 
 
 def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, CheckRows]:
