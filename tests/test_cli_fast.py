@@ -92,6 +92,7 @@ NOT_ON_THE_HOOK_PATH = (
     "tomllib",
     "typing",
     "zlib",
+    "json",
     "fnmatch",
     "unitgate.security.keys_models",
     "unitgate.security.syscall_models",

@@ -72,6 +72,7 @@ def iter_plan(
     """`plan`, one job at a time: a large run starts judging units while the rest are still being
     resolved. A new run starts (directory listings forgotten) when this is called."""
     dropins.clear_caches()  # directory listings are cached for one run only
+    _DROPIN_FILES.clear()  # ...and so are the drop-ins read
     return _jobs(paths, release(model), podman)
 
 
@@ -218,15 +219,46 @@ def read_file(path: str, boundary: str = "/") -> bytes | Diagnostic:
     return b"" if data == dropins.DEV_NULL.encode() else data
 
 
+# A type-wide (`service.d/`) or dash-prefix drop-in is part of every unit it reaches: read and parsed
+# once per run, like the directory listings (plan() clears both), never across runs.
+_DROPIN_FILES: dict[tuple[object, ...], object] = {}
+
+
+def _read_dropin(path: str, boundary: str) -> bytes | Diagnostic:
+    key = ("read", path, boundary)
+    if key not in _DROPIN_FILES:
+        _DROPIN_FILES[key] = read_file(path, boundary)
+    return _DROPIN_FILES[key]  # type: ignore[return-value]
+
+
+def _parse_dropin(data: bytes, display: str, sections: frozenset[str]) -> ParsedFile:
+    key = ("parsed", data, display, sections)
+    if key not in _DROPIN_FILES:
+        _DROPIN_FILES[key] = parse_unit_bytes(data, display, sections)
+    return _DROPIN_FILES[key]  # type: ignore[return-value]
+
+
 def _display(path: str, given: str, given_abs: str) -> str:
     """Show files relative to where the user pointed us, when that is shorter and unambiguous."""
     if path == given_abs:
         return given
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return path
-    return path if rel.startswith("..") else rel.replace(os.sep, "/")
+    # A type-wide or dash-prefix drop-in is shown for every unit it reaches: computed once per
+    # working directory (relpath is a pure function of both).
+    key = (os.getcwd(), path)
+    shown = _SHOWN.get(key)
+    if shown is None:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return path
+        shown = path if rel.startswith("..") else rel.replace(os.sep, "/")
+        if len(_SHOWN) > 10_000:
+            _SHOWN.clear()
+        _SHOWN[key] = shown
+    return shown
+
+
+_SHOWN: dict[tuple[str, str], str] = {}
 
 
 def _with_overlay(files: list[str], overlay: Mapping[str, bytes] | None) -> list[str]:
@@ -297,7 +329,10 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
 
     for index, (path, display) in enumerate(zip(files, shown, strict=True)):
         main = index == 0
-        data = overlay[path] if overlay and path in overlay else read_file(path, sp.boundary)
+        if overlay and path in overlay:
+            data: bytes | Diagnostic = overlay[path]
+        else:
+            data = read_file(path, sp.boundary) if main else _read_dropin(path, sp.boundary)
         if isinstance(data, Diagnostic):
             diags.append(Diagnostic(Location(display), data.message, data.severity, data.code))
             if main:
@@ -313,7 +348,7 @@ def load_unit(target: Target, overlay: Mapping[str, bytes] | None = None) -> Uni
                     NUL_BYTES,
                 )
             )
-        parsed: ParsedFile = parse_unit_bytes(data, display, sections)
+        parsed = parse_unit_bytes(data, display, sections) if main else _parse_dropin(data, display, sections)
         start = len(diags)
         for section, line in parsed.section_lines:
             section_lines[(display, section)] = line

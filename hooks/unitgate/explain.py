@@ -12,7 +12,7 @@ from unitgate import escape
 from unitgate.analysis import CheckResult, LoadState, UnitAnalysis
 from unitgate.engine import Job, plan, run_job
 from unitgate.explain_view import FULL, View, fit, rows, terminal_width
-from unitgate.model import Diagnostic
+from unitgate.model import Diagnostic, Location
 from unitgate.parallel import map_ordered
 from unitgate.records import replace
 from unitgate.security.score import CheckRows, check_head, format_tenths, rating_for
@@ -137,16 +137,44 @@ def json_array(units: Sequence[str]) -> str:
     return f"[\n{body}\n]\n" if units else "[]\n"
 
 
-def _row_text(c: CheckResult, utf8: bool) -> list[str]:
-    mark = "" if c.set is None else (("✓" if c.set else "✗") if utf8 else ("+" if c.set else "-"))
+_HEADER = ["", "NAME", "DESCRIPTION", "EXPOSURE", "DECIDED BY"]
+
+
+def _row_cells(c: CheckResult, utf8: bool) -> list[str]:
+    """A row's cells before DECIDED BY: the same for every unit with the same settings."""
+    good = None if c.badness is None else c.badness == 0  # CheckResult.set, read once
+    mark = "" if good is None else (("✓" if good else "✗") if utf8 else ("+" if good else "-"))
     exposure = "" if c.exposure is None else format_tenths(c.exposure)
-    return [
-        mark,
-        c.name,
-        c.description or "",
-        exposure,
-        escape.text(str(c.source)) if c.source else "(default)",
-    ]
+    return [mark, c.name, c.description or "", exposure]
+
+
+def _source_cell(source: Location | None) -> str:
+    return escape.text(str(source)) if source else "(default)"
+
+
+def _row_text(c: CheckResult, utf8: bool) -> list[str]:
+    return [*_row_cells(c, utf8), _source_cell(c.source)]
+
+
+def _padded_heads(utf8: bool, checks: Sequence[CheckResult]) -> tuple[str, ...]:
+    """The header and every row up to DECIDED BY, padded as render_table pads them: the last column
+    needs no padding (lines are right-stripped), so the rest is shared by units with the same rows."""
+    table = [_HEADER[:4], *(_row_cells(c, utf8) for c in checks)]
+    w0, w1, w2, w3 = (max(map(len, column)) for column in zip(*table, strict=True))
+    return tuple(f"{a.ljust(w0)}  {b.ljust(w1)}  {c.ljust(w2)}  {d.rjust(w3)}  " for a, b, c, d in table)
+
+
+def _full_table(checks: CheckRows, utf8: bool) -> str:
+    """render_table() of every row in systemd's order, from the padded cells the units share."""
+    heads = checks.shared(("text-table", utf8), partial(_padded_heads, utf8))
+    cells: dict[Location | None, str] = {}  # a unit's rows share a few deciding lines
+    lines = [(heads[0] + _HEADER[4]).rstrip()]
+    for head, source in zip(heads[1:], checks.sources(), strict=True):
+        cell = cells.get(source)
+        if cell is None:
+            cell = cells[source] = _source_cell(source)
+        lines.append((head + cell).rstrip())
+    return "\n".join(lines)
 
 
 def render_table(rows: list[list[str]], header: list[str]) -> str:
@@ -172,10 +200,12 @@ def render_unit_text(r: UnitAnalysis, utf8: bool, view: View = FULL) -> str:
             LoadState.BAD_SETTING: "has a setting systemd refuses (see the errors above): not scored",
         }[r.state]
         return f"{title} {reason}\n"
-    header = ["", "NAME", "DESCRIPTION", "EXPOSURE", "DECIDED BY"]
-    table = [_row_text(c, utf8) for c in rows(r.checks, view)]
-    fitted = fit([header, *table], view.width) if view.width else None
-    body = "\n".join(fitted) if fitted is not None else render_table(table, header)
+    if isinstance(r.checks, CheckRows) and view.width is None and not view.failing and view.sort == "systemd":
+        body = _full_table(r.checks, utf8)  # the common case (a pipe, a file), thousands of units
+    else:
+        table = [_row_text(c, utf8) for c in rows(r.checks, view)]
+        fitted = fit([_HEADER, *table], view.width) if view.width else None
+        body = "\n".join(fitted) if fitted is not None else render_table(table, _HEADER)
     rating = rating_for(r.exposure)
     arrow = "→" if utf8 else "->"
     glyph = rating.glyph if utf8 else rating.ascii_glyph

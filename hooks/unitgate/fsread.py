@@ -32,6 +32,7 @@ TOO_LARGE = "UG-INPUT-TOO-LARGE"  # over MAX_FILE_BYTES
 UNREADABLE = "UG-INPUT-UNREADABLE"  # missing, no permission, symlink loop
 DANGLING = "UG-INPUT-DANGLING"  # a symlink (or one on the way) that leads nowhere
 _PSEUDO_FS = ("/proc", "/sys", "/dev")  # kernel files: "regular" ones lie about their size
+_PSEUDO_DIRS = tuple(p + os.sep for p in _PSEUDO_FS)  # ...and everything below them
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,17 @@ def _shown(path: str, boundary: str) -> str:
 
 
 _PREFIXES: dict[tuple[str, str], str] = {}  # (real boundary, lexical directory) -> resolved directory
+_REAL: dict[str, str] = {}  # boundary -> its real path
+_REFUSALS: dict[tuple[str, str, str], Refusal | None] = {}  # (cwd, path, boundary) -> refusal_of()
+
+
+def clear_caches() -> None:
+    """Forget resolved directories. Called at the start of each run (with the directory listings):
+    within one run the tree is taken as it was first seen; a later run, in the same process, must not
+    trust a directory that was resolved before it could have been swapped for a symlink."""
+    _PREFIXES.clear()
+    _REAL.clear()
+    _REFUSALS.clear()
 
 
 def resolve(path: str, boundary: str) -> str:
@@ -120,10 +132,15 @@ def resolve(path: str, boundary: str) -> str:
     """
     ap = _absolute(path)
     top = _absolute(boundary)
-    real_top = os.path.realpath(top)
+    real_top = _REAL.get(top)
+    if real_top is None:
+        if len(_REAL) > 1000:
+            _REAL.clear()
+        real_top = _REAL[top] = os.path.realpath(top)
     if not inside(ap, top):
         raise Refused(Refusal(OUTSIDE, path, "outside the repository: not read"))
-    parts = _parts(os.path.relpath(ap, top))
+    # Both are normalised and `ap` is inside `top`: the relative path is a slice (no relpath walk).
+    parts = _parts(ap[len(top.rstrip(os.sep)) + 1 :] if ap != top else "")
     current, done = real_top, 0
     for i in range(len(parts) - 1, 0, -1):  # the longest directory already resolved
         known = _PREFIXES.get((real_top, "/".join(parts[:i])))
@@ -174,11 +191,18 @@ def resolve(path: str, boundary: str) -> str:
 
 def refusal_of(path: str, boundary: str) -> Refusal | None:
     """What resolving `path` inside `boundary` would refuse (a link out, a loop), if anything."""
+    key = (os.getcwd(), path, boundary)  # relative paths mean what they mean from here
+    if key in _REFUSALS:  # every unit given in one directory asks about that directory
+        return _REFUSALS[key]
     try:
         resolve(path, boundary)
+        found = None
     except Refused as exc:
-        return exc.refusal
-    return None
+        found = exc.refusal
+    if len(_REFUSALS) > 100_000:
+        _REFUSALS.clear()
+    _REFUSALS[key] = found
+    return found
 
 
 def _parts(relative: str) -> list[str]:
@@ -210,7 +234,7 @@ def check_regular(path: str, boundary: str) -> str:
 
 
 def _require_regular(path: str, real: str, st: os.stat_result) -> None:
-    if not stat.S_ISREG(st.st_mode) or any(inside(real, p) for p in _PSEUDO_FS):
+    if not stat.S_ISREG(st.st_mode) or real in _PSEUDO_FS or real.startswith(_PSEUDO_DIRS):
         message = f"{_kind(st.st_mode)}, not a regular file: not read"
         raise Refused(Refusal(NOT_REGULAR, path, message))
     if st.st_size > MAX_FILE_BYTES:

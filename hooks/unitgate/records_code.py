@@ -892,75 +892,6 @@ def _m9(
     _default_4,
     _factory_4,
 ):
-    def __init__(self, check, badness, description, decided_by, exposure=_default_4):
-        _setattr(self, "check", check)
-        _setattr(self, "badness", badness)
-        _setattr(self, "description", description)
-        _setattr(self, "decided_by", decided_by)
-        _setattr(self, "exposure", exposure)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(check={self.check!r}, badness={self.badness!r}, description={self.description!r}, decided_by={self.decided_by!r}, exposure={self.exposure!r})"
-
-    def __eq__(self, other):
-        if other.__class__ is self.__class__:
-            return (
-                self.check,
-                self.badness,
-                self.description,
-                self.decided_by,
-                self.exposure,
-            ) == (
-                other.check,
-                other.badness,
-                other.description,
-                other.decided_by,
-                other.exposure,
-            )
-        return NotImplemented
-
-    def __hash__(self):
-        return hash(
-            (
-                self.check,
-                self.badness,
-                self.description,
-                self.decided_by,
-                self.exposure,
-            )
-        )
-
-    def __setattr__(self, name, value):
-        raise _Frozen(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name):
-        raise _Frozen(f"cannot delete field {name!r}")
-
-    return {
-        "__init__": __init__,
-        "__repr__": __repr__,
-        "__eq__": __eq__,
-        "__hash__": __hash__,
-        "__setattr__": __setattr__,
-        "__delattr__": __delattr__,
-    }
-
-
-def _m10(
-    _MISSING,
-    _setattr,
-    _Frozen,
-    _default_0,
-    _factory_0,
-    _default_1,
-    _factory_1,
-    _default_2,
-    _factory_2,
-    _default_3,
-    _factory_3,
-    _default_4,
-    _factory_4,
-):
     def __init__(self, code, path, message, link=_default_3, target=_default_4):
         _setattr(self, "code", code)
         _setattr(self, "path", path)
@@ -1015,7 +946,7 @@ def _m10(
     }
 
 
-def _m11(
+def _m10(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1119,7 +1050,7 @@ def _m11(
     }
 
 
-def _m12(
+def _m11(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1182,7 +1113,7 @@ def _m12(
     }
 
 
-def _m13(
+def _m12(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1245,7 +1176,7 @@ def _m13(
     }
 
 
-def _m14(
+def _m13(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1314,7 +1245,7 @@ def _m14(
     }
 
 
-def _m15(
+def _m14(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1377,7 +1308,7 @@ def _m15(
     }
 
 
-def _m16(
+def _m15(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1392,15 +1323,15 @@ def _m16(
     _default_4,
     _factory_4,
 ):
-    def __init__(self, exposure, rows, decided_by, json_heads, json_tails):
+    def __init__(self, exposure, rows, decided_by, decided, memo=_MISSING):
         _setattr(self, "exposure", exposure)
         _setattr(self, "rows", rows)
         _setattr(self, "decided_by", decided_by)
-        _setattr(self, "json_heads", json_heads)
-        _setattr(self, "json_tails", json_tails)
+        _setattr(self, "decided", decided)
+        _setattr(self, "memo", _factory_4() if memo is _MISSING else memo)
 
     def __repr__(self):
-        return f"{self.__class__.__qualname__}(exposure={self.exposure!r}, rows={self.rows!r}, decided_by={self.decided_by!r}, json_heads={self.json_heads!r}, json_tails={self.json_tails!r})"
+        return f"{self.__class__.__qualname__}(exposure={self.exposure!r}, rows={self.rows!r}, decided_by={self.decided_by!r}, decided={self.decided!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -1408,14 +1339,12 @@ def _m16(
                 self.exposure,
                 self.rows,
                 self.decided_by,
-                self.json_heads,
-                self.json_tails,
+                self.decided,
             ) == (
                 other.exposure,
                 other.rows,
                 other.decided_by,
-                other.json_heads,
-                other.json_tails,
+                other.decided,
             )
         return NotImplemented
 
@@ -1425,8 +1354,7 @@ def _m16(
                 self.exposure,
                 self.rows,
                 self.decided_by,
-                self.json_heads,
-                self.json_tails,
+                self.decided,
             )
         )
 
@@ -1446,7 +1374,7 @@ def _m16(
     }
 
 
-def _m17(
+def _m16(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1515,7 +1443,7 @@ def _m17(
     }
 
 
-def _m18(
+def _m17(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1578,7 +1506,7 @@ def _m18(
     }
 
 
-def _m19(
+def _m18(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1653,7 +1581,7 @@ def _m19(
     }
 
 
-def _m20(
+def _m19(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1716,7 +1644,7 @@ def _m20(
     }
 
 
-def _m21(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m20(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, kept, suppressed, unused):
         _setattr(self, "kept", kept)
         _setattr(self, "suppressed", suppressed)
@@ -1763,7 +1691,7 @@ def _m21(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m22(
+def _m21(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1874,7 +1802,7 @@ def _m22(
     }
 
 
-def _m23(
+def _m22(
     _MISSING,
     _setattr,
     _Frozen,
@@ -1937,7 +1865,7 @@ def _m23(
     }
 
 
-def _m24(
+def _m23(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2006,7 +1934,7 @@ def _m24(
     }
 
 
-def _m25(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m24(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, level, why):
         _setattr(self, "level", level)
         _setattr(self, "why", why)
@@ -2049,7 +1977,7 @@ def _m25(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m26(
+def _m25(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2112,7 +2040,7 @@ def _m26(
     }
 
 
-def _m27(
+def _m26(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2181,7 +2109,7 @@ def _m27(
     }
 
 
-def _m28(
+def _m27(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2244,7 +2172,7 @@ def _m28(
     }
 
 
-def _m29(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m28(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, name, fragment=_default_1, scope=_default_2):
         _setattr(self, "name", name)
         _setattr(self, "fragment", fragment)
@@ -2291,7 +2219,7 @@ def _m29(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m30(
+def _m29(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2423,7 +2351,7 @@ def _m30(
     }
 
 
-def _m31(
+def _m30(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2510,7 +2438,7 @@ def _m31(
     }
 
 
-def _m32(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m31(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, name, lines, header):
         _setattr(self, "name", name)
         _setattr(self, "lines", lines)
@@ -2559,7 +2487,7 @@ def _m32(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m33(
+def _m32(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2628,7 +2556,7 @@ def _m33(
     }
 
 
-def _m34(
+def _m33(
     _MISSING,
     _setattr,
     _Frozen,
@@ -2802,7 +2730,7 @@ def _m34(
     }
 
 
-def _m35(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m34(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, name, value, location):
         _setattr(self, "name", name)
         _setattr(self, "value", value)
@@ -2849,7 +2777,7 @@ def _m35(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m36(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m35(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, name, version):
         _setattr(self, "name", name)
         _setattr(self, "version", version)
@@ -2892,7 +2820,7 @@ def _m36(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m37(
+def _m36(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3003,7 +2931,7 @@ def _m37(
     }
 
 
-def _m38(
+def _m37(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3072,7 +3000,7 @@ def _m38(
     }
 
 
-def _m39(
+def _m38(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3141,7 +3069,7 @@ def _m39(
     }
 
 
-def _m40(
+def _m39(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3218,7 +3146,7 @@ def _m40(
     }
 
 
-def _m41(
+def _m40(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3281,7 +3209,7 @@ def _m41(
     }
 
 
-def _m42(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m41(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, reason, location=_default_1):
         _setattr(self, "reason", reason)
         _setattr(self, "location", location)
@@ -3324,7 +3252,7 @@ def _m42(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m43(
+def _m42(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3393,7 +3321,7 @@ def _m43(
     }
 
 
-def _m44(
+def _m43(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3651,7 +3579,7 @@ def _m44(
     }
 
 
-def _m45(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m44(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, rootless, reason):
         _setattr(self, "rootless", rootless)
         _setattr(self, "reason", reason)
@@ -3694,7 +3622,7 @@ def _m45(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m46(
+def _m45(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3763,7 +3691,7 @@ def _m46(
     }
 
 
-def _m47(
+def _m46(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3860,7 +3788,7 @@ def _m47(
     }
 
 
-def _m48(
+def _m47(
     _MISSING,
     _setattr,
     _Frozen,
@@ -3971,7 +3899,7 @@ def _m48(
     }
 
 
-def _m49(
+def _m48(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4034,7 +3962,7 @@ def _m49(
     }
 
 
-def _m50(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m49(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, section, key, assignments):
         _setattr(self, "section", section)
         _setattr(self, "key", key)
@@ -4081,7 +4009,7 @@ def _m50(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m51(
+def _m50(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4144,7 +4072,7 @@ def _m51(
     }
 
 
-def _m52(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m51(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, service_name, resource_name):
         _setattr(self, "service_name", service_name)
         _setattr(self, "resource_name", resource_name)
@@ -4187,7 +4115,7 @@ def _m52(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m53(
+def _m52(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4256,7 +4184,7 @@ def _m53(
     }
 
 
-def _m54(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m53(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, spec, host_ip, location):
         _setattr(self, "spec", spec)
         _setattr(self, "host_ip", host_ip)
@@ -4303,7 +4231,7 @@ def _m54(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m55(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m54(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, status, path):
         _setattr(self, "status", status)
         _setattr(self, "path", path)
@@ -4346,7 +4274,7 @@ def _m55(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m56(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m55(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, text, location):
         _setattr(self, "text", text)
         _setattr(self, "location", location)
@@ -4389,7 +4317,7 @@ def _m56(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m57(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m56(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, text, why):
         _setattr(self, "text", text)
         _setattr(self, "why", why)
@@ -4432,7 +4360,7 @@ def _m57(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m58(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m57(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, unit, diagnostics=_default_1):
         _setattr(self, "unit", unit)
         _setattr(self, "diagnostics", diagnostics)
@@ -4475,7 +4403,7 @@ def _m58(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m59(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m58(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, unit, exposure, findings):
         _setattr(self, "unit", unit)
         _setattr(self, "exposure", exposure)
@@ -4522,7 +4450,7 @@ def _m59(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m60(
+def _m59(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4658,7 +4586,7 @@ def _m60(
     }
 
 
-def _m61(
+def _m60(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4762,7 +4690,7 @@ def _m61(
     }
 
 
-def _m62(
+def _m61(
     _MISSING,
     _setattr,
     _Frozen,
@@ -4859,7 +4787,7 @@ def _m62(
     }
 
 
-def _m63(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m62(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, value, location):
         _setattr(self, "value", value)
         _setattr(self, "location", location)
@@ -4902,7 +4830,7 @@ def _m63(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m64(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m63(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, value, location=_default_1):
         _setattr(self, "value", value)
         _setattr(self, "location", location)
@@ -4945,7 +4873,7 @@ def _m64(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m65(
+def _m64(
     _MISSING,
     _setattr,
     _Frozen,
@@ -5049,7 +4977,7 @@ def _m65(
     }
 
 
-def _m66(
+def _m65(
     _MISSING,
     _setattr,
     _Frozen,
@@ -5112,7 +5040,7 @@ def _m66(
     }
 
 
-def _m67(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
+def _m66(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1, _default_2, _factory_2):
     def __init__(self, width=_default_0, failing=_default_1, sort=_default_2):
         _setattr(self, "width", width)
         _setattr(self, "failing", failing)
@@ -5159,7 +5087,7 @@ def _m67(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _facto
     }
 
 
-def _m68(
+def _m67(
     _MISSING,
     _setattr,
     _Frozen,
@@ -5517,7 +5445,7 @@ def _m68(
     }
 
 
-def _m69(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
+def _m68(_MISSING, _setattr, _Frozen, _default_0, _factory_0, _default_1, _factory_1):
     def __init__(self, path, line=_default_1):
         _setattr(self, "path", path)
         _setattr(self, "line", line)
@@ -5618,65 +5546,64 @@ CODE: dict = {
     "11000000000000|analysis:0011 policy:0011": _m6,
     "11000000000000|argv:0011 service:0011 error:1011 warnings:1011": _m7,
     "11000000000000|badness:0011 description:1011 decided_by:1011": _m8,
-    "11000000000000|check:0011 badness:0011 description:0011 decided_by:0011 exposure:1011": _m9,
-    "11000000000000|code:0011 path:0011 message:0011 link:1011 target:1011": _m10,
-    "11000000000000|description:0011 scoring:0011 max_exposure:0011 require:0011 forbid:0011 ignore:0011 exclude_checks:0011 reasons:1011 container:0111": _m11,
-    "11000000000000|diagnostics:1011 fatal:1011 error:1011 ignored:1011": _m12,
-    "11000000000000|dirs:0011 root:0011 scope:0011 boundary:1011": _m13,
-    "11000000000000|dirs:0011 units:0011 shadowed:0011 errors:0011 dropped:0011": _m14,
-    "11000000000000|exposure:0011 rating:0011 checks:0011 host_equivalent:0011": _m15,
-    "11000000000000|exposure:0011 rows:0011 decided_by:0011 json_heads:0011 json_tails:0011": _m16,
-    "11000000000000|findings:0011 info:0011 suppressed:1011 checked:1011 errors:1011": _m17,
-    "11000000000000|id:0011 floor_host_root:0011 floor_user_ns:0011 test:0011": _m18,
-    "11000000000000|id:0011 name:0011 level:0011 summary:0011 help:0011 man:1011": _m19,
-    "11000000000000|kept:0011 baselined:0011 note:0011 improved:1011": _m20,
-    "11000000000000|kept:0011 suppressed:0011 unused:0011": _m21,
-    "11000000000000|key:0011 broken_policy:1011 sources:1011 fragment:1011 findings:1011 summary:1011 dropin:1011 container:1011 kept:1011 scans:1011": _m22,
-    "11000000000000|key:0011 value:0011 location:0011 is_set:0011": _m23,
-    "11000000000000|kind:0011 value:0011 location:0011 written:0011 implied_by:1011": _m24,
-    "11000000000000|level:0011 why:0011": _m25,
-    "11000000000000|location:0011 message:0011 severity:1011 code:1011": _m26,
-    "11000000000000|location:0011 targets:0011 reason:0011 file_wide:0011 line:1011": _m27,
-    "11000000000000|minimum:0011 name:0011 glyph:0011 ascii_glyph:0011": _m28,
-    "11000000000000|name:0011 fragment:1011 scope:1011": _m29,
-    "11000000000000|name:0011 json_field:0011 weight:0011 range:0011 assess:0011 field:1011 parameter:1011 default_dependencies_only:1011 description_good:1011 description_bad:1011 description_na:1011 url:1011 directives:1011": _m30,
-    "11000000000000|name:0011 json_field:0011 weight:0011 range:0011 good:0011 bad:0011 directives:0011 assess:0011": _m31,
-    "11000000000000|name:0011 lines:0011 header:0011": _m32,
-    "11000000000000|name:0011 path:0011 target:0011 masked:0011 refused:1011": _m33,
-    "11000000000000|name:0011 reference:0011 tag:0011 container_keys:0011 pod_keys:0011 extensions:0011 dropin_names_first:0011 cidfile:0011 service_user_warns:0011 quote_pair_only:0011 translate_dependencies:0011 bare_keyval:0011 entrypoint_joined:0011 mount_type_default:0011 template_names:0011 split_warnings:0011 escape_spaces:0011 string_flags:1011 bool_flags:1011": _m34,
-    "11000000000000|name:0011 value:0011 location:0011": _m35,
-    "11000000000000|name:0011 version:0011": _m36,
-    "11000000000000|origin:0011 extends:1011 scoring:1011 max_exposure:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011 overrides:1011 container:0111": _m37,
-    "11000000000000|path:0011 assignments:0011 section_lines:0011 diagnostics:0011 fatal:1011": _m38,
-    "11000000000000|path:0011 groups:1011 sources:1011 headers:0111 pair_quotes:1011": _m39,
-    "11000000000000|path:0011 real:0011 readable:0011 suppressions:1011 broken:1011 policy_error:1011": _m40,
-    "11000000000000|path:0011 root:0011 entries:0011 update:1011": _m41,
-    "11000000000000|reason:0011 location:1011": _m42,
-    "11000000000000|root:0011 rootless:0011 uid:1011 home:1011 sibling_dir:1011": _m43,
-    "11000000000000|rootless:0011 privileged:1011 user:1011 userns:1011 id_mappings:1011 cap_add:1011 cap_drop:1011 no_new_privileges:1011 read_only:1011 seccomp:1011 label_disabled:1011 label_type:1011 label_nested:1011 apparmor:1011 networks:1011 pid:1011 ipc:1011 uts:1011 cgroupns:1011 devices:1011 masks:1011 unmasks:1011 sysctls:1011 ports:1011 publish_all:1011 mounts:1011 env_host:1011 group_add:1011 global_args:1011 image:1011 pod:1011": _m44,
-    "11000000000000|rootless:0011 reason:0011": _m45,
-    "11000000000000|rootless:0011 service:0011 home:1011 uid:1011 user:1011": _m46,
-    "11000000000000|rule:0011 location:0011 message:0011 unit:1011 directive:1011 level:1011 models:1011 fix:1011": _m47,
-    "11000000000000|scoring:1011 podman:1011 max_exposure:1011 rootless:1011 rootless_paths:1011 rootless_base:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011": _m48,
-    "11000000000000|search:0011 unit:0011 given:0011 release:1011": _m49,
-    "11000000000000|section:0011 key:0011 assignments:0011": _m50,
-    "11000000000000|section:0011 key:0011 value:0011 location:0011": _m51,
-    "11000000000000|service_name:0011 resource_name:0011": _m52,
-    "11000000000000|source:0011 destination:0011 read_only:0011 kind:0011 location:0011": _m53,
-    "11000000000000|spec:0011 host_ip:0011 location:0011": _m54,
-    "11000000000000|status:0011 path:0011": _m55,
-    "11000000000000|text:0011 location:0011": _m56,
-    "11000000000000|text:0011 why:0011": _m57,
-    "11000000000000|unit:0011 diagnostics:1011": _m58,
-    "11000000000000|unit:0011 exposure:0011 findings:0011": _m59,
-    "11000000000000|unit:0011 path:0011 fragment:0011 sources:0011 state:0011 exposure:1011 rating:1011 checks:1011 assignments:1011 section_lines:0111 diagnostics:1011 model:1011 wrapper:1011 merged:1000": _m60,
-    "11000000000000|unit:0011 path:0011 state:0011 exposure:0011 max_exposure:0011 policy:0011 model:1011 podman:1011 mode:1011": _m61,
-    "11000000000000|units:0011 reason:0011 max_exposure:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011 container:0111": _m62,
-    "11000000000000|value:0011 location:0011": _m63,
-    "11000000000000|value:0011 location:1011": _m64,
-    "11000000000000|version:0011 units:1011 files:1011 color:1011 suppressed:1011 checked_files:1011 errors:1011 baselined:1011 baseline_note:1011": _m65,
-    "11000000000000|why:0011 example:0011 security_severity:0011 behaviour_note:1011": _m66,
-    "11000000000000|width:1011 failing:1011 sort:1011": _m67,
-    "11010000000000|unit:0010 unit_type:0011 release:1011 user_scope:1011 default_dependencies:1011 user:1011 supplementary_groups:1011 dynamic_user:1011 remove_ipc:1011 private_devices:1011 private_mounts:1011 private_network:1011 private_tmp:1011 private_users:1011 protect_control_groups:1011 protect_kernel_modules:1011 protect_kernel_tunables:1011 protect_kernel_logs:1011 protect_clock:1011 protect_hostname:1011 lock_personality:1011 memory_deny_write_execute:1011 no_new_privileges:1011 restrict_realtime:1011 restrict_suid_sgid:1011 protect_home:1011 protect_system:1011 protect_proc:1011 proc_subset:1011 keyring_mode:1011 umask:1011 capability_bounding_set:1011 ambient_capabilities:1011 system_call_filter_allow_list:1011 system_call_filter:1011 system_call_architectures:1011 restrict_namespaces:1011 restrict_address_family_inet:1011 restrict_address_family_unix:1011 restrict_address_family_netlink:1011 restrict_address_family_packet:1011 restrict_address_family_other:1011 root_directory:1011 root_image:1011 notify_access:1011 delegate:1011 device_policy:1011 device_allow:1011 ip_address_deny_all:1011 ip_address_allow_localhost:1011 ip_address_allow_other:1011 ip_filters_custom_ingress:1011 ip_filters_custom_egress:1011 origins:0110 _hash:0100": _m68,
-    "11100000000000|path:0011 line:1011": _m69,
+    "11000000000000|code:0011 path:0011 message:0011 link:1011 target:1011": _m9,
+    "11000000000000|description:0011 scoring:0011 max_exposure:0011 require:0011 forbid:0011 ignore:0011 exclude_checks:0011 reasons:1011 container:0111": _m10,
+    "11000000000000|diagnostics:1011 fatal:1011 error:1011 ignored:1011": _m11,
+    "11000000000000|dirs:0011 root:0011 scope:0011 boundary:1011": _m12,
+    "11000000000000|dirs:0011 units:0011 shadowed:0011 errors:0011 dropped:0011": _m13,
+    "11000000000000|exposure:0011 rating:0011 checks:0011 host_equivalent:0011": _m14,
+    "11000000000000|exposure:0011 rows:0011 decided_by:0011 decided:0011 memo:0100": _m15,
+    "11000000000000|findings:0011 info:0011 suppressed:1011 checked:1011 errors:1011": _m16,
+    "11000000000000|id:0011 floor_host_root:0011 floor_user_ns:0011 test:0011": _m17,
+    "11000000000000|id:0011 name:0011 level:0011 summary:0011 help:0011 man:1011": _m18,
+    "11000000000000|kept:0011 baselined:0011 note:0011 improved:1011": _m19,
+    "11000000000000|kept:0011 suppressed:0011 unused:0011": _m20,
+    "11000000000000|key:0011 broken_policy:1011 sources:1011 fragment:1011 findings:1011 summary:1011 dropin:1011 container:1011 kept:1011 scans:1011": _m21,
+    "11000000000000|key:0011 value:0011 location:0011 is_set:0011": _m22,
+    "11000000000000|kind:0011 value:0011 location:0011 written:0011 implied_by:1011": _m23,
+    "11000000000000|level:0011 why:0011": _m24,
+    "11000000000000|location:0011 message:0011 severity:1011 code:1011": _m25,
+    "11000000000000|location:0011 targets:0011 reason:0011 file_wide:0011 line:1011": _m26,
+    "11000000000000|minimum:0011 name:0011 glyph:0011 ascii_glyph:0011": _m27,
+    "11000000000000|name:0011 fragment:1011 scope:1011": _m28,
+    "11000000000000|name:0011 json_field:0011 weight:0011 range:0011 assess:0011 field:1011 parameter:1011 default_dependencies_only:1011 description_good:1011 description_bad:1011 description_na:1011 url:1011 directives:1011": _m29,
+    "11000000000000|name:0011 json_field:0011 weight:0011 range:0011 good:0011 bad:0011 directives:0011 assess:0011": _m30,
+    "11000000000000|name:0011 lines:0011 header:0011": _m31,
+    "11000000000000|name:0011 path:0011 target:0011 masked:0011 refused:1011": _m32,
+    "11000000000000|name:0011 reference:0011 tag:0011 container_keys:0011 pod_keys:0011 extensions:0011 dropin_names_first:0011 cidfile:0011 service_user_warns:0011 quote_pair_only:0011 translate_dependencies:0011 bare_keyval:0011 entrypoint_joined:0011 mount_type_default:0011 template_names:0011 split_warnings:0011 escape_spaces:0011 string_flags:1011 bool_flags:1011": _m33,
+    "11000000000000|name:0011 value:0011 location:0011": _m34,
+    "11000000000000|name:0011 version:0011": _m35,
+    "11000000000000|origin:0011 extends:1011 scoring:1011 max_exposure:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011 overrides:1011 container:0111": _m36,
+    "11000000000000|path:0011 assignments:0011 section_lines:0011 diagnostics:0011 fatal:1011": _m37,
+    "11000000000000|path:0011 groups:1011 sources:1011 headers:0111 pair_quotes:1011": _m38,
+    "11000000000000|path:0011 real:0011 readable:0011 suppressions:1011 broken:1011 policy_error:1011": _m39,
+    "11000000000000|path:0011 root:0011 entries:0011 update:1011": _m40,
+    "11000000000000|reason:0011 location:1011": _m41,
+    "11000000000000|root:0011 rootless:0011 uid:1011 home:1011 sibling_dir:1011": _m42,
+    "11000000000000|rootless:0011 privileged:1011 user:1011 userns:1011 id_mappings:1011 cap_add:1011 cap_drop:1011 no_new_privileges:1011 read_only:1011 seccomp:1011 label_disabled:1011 label_type:1011 label_nested:1011 apparmor:1011 networks:1011 pid:1011 ipc:1011 uts:1011 cgroupns:1011 devices:1011 masks:1011 unmasks:1011 sysctls:1011 ports:1011 publish_all:1011 mounts:1011 env_host:1011 group_add:1011 global_args:1011 image:1011 pod:1011": _m43,
+    "11000000000000|rootless:0011 reason:0011": _m44,
+    "11000000000000|rootless:0011 service:0011 home:1011 uid:1011 user:1011": _m45,
+    "11000000000000|rule:0011 location:0011 message:0011 unit:1011 directive:1011 level:1011 models:1011 fix:1011": _m46,
+    "11000000000000|scoring:1011 podman:1011 max_exposure:1011 rootless:1011 rootless_paths:1011 rootless_base:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011": _m47,
+    "11000000000000|search:0011 unit:0011 given:0011 release:1011": _m48,
+    "11000000000000|section:0011 key:0011 assignments:0011": _m49,
+    "11000000000000|section:0011 key:0011 value:0011 location:0011": _m50,
+    "11000000000000|service_name:0011 resource_name:0011": _m51,
+    "11000000000000|source:0011 destination:0011 read_only:0011 kind:0011 location:0011": _m52,
+    "11000000000000|spec:0011 host_ip:0011 location:0011": _m53,
+    "11000000000000|status:0011 path:0011": _m54,
+    "11000000000000|text:0011 location:0011": _m55,
+    "11000000000000|text:0011 why:0011": _m56,
+    "11000000000000|unit:0011 diagnostics:1011": _m57,
+    "11000000000000|unit:0011 exposure:0011 findings:0011": _m58,
+    "11000000000000|unit:0011 path:0011 fragment:0011 sources:0011 state:0011 exposure:1011 rating:1011 checks:1011 assignments:1011 section_lines:0111 diagnostics:1011 model:1011 wrapper:1011 merged:1000": _m59,
+    "11000000000000|unit:0011 path:0011 state:0011 exposure:0011 max_exposure:0011 policy:0011 model:1011 podman:1011 mode:1011": _m60,
+    "11000000000000|units:0011 reason:0011 max_exposure:1011 require:0111 forbid:0111 ignore:1011 exclude_checks:1011 container:0111": _m61,
+    "11000000000000|value:0011 location:0011": _m62,
+    "11000000000000|value:0011 location:1011": _m63,
+    "11000000000000|version:0011 units:1011 files:1011 color:1011 suppressed:1011 checked_files:1011 errors:1011 baselined:1011 baseline_note:1011": _m64,
+    "11000000000000|why:0011 example:0011 security_severity:0011 behaviour_note:1011": _m65,
+    "11000000000000|width:1011 failing:1011 sort:1011": _m66,
+    "11010000000000|unit:0010 unit_type:0011 release:1011 user_scope:1011 default_dependencies:1011 user:1011 supplementary_groups:1011 dynamic_user:1011 remove_ipc:1011 private_devices:1011 private_mounts:1011 private_network:1011 private_tmp:1011 private_users:1011 protect_control_groups:1011 protect_kernel_modules:1011 protect_kernel_tunables:1011 protect_kernel_logs:1011 protect_clock:1011 protect_hostname:1011 lock_personality:1011 memory_deny_write_execute:1011 no_new_privileges:1011 restrict_realtime:1011 restrict_suid_sgid:1011 protect_home:1011 protect_system:1011 protect_proc:1011 proc_subset:1011 keyring_mode:1011 umask:1011 capability_bounding_set:1011 ambient_capabilities:1011 system_call_filter_allow_list:1011 system_call_filter:1011 system_call_architectures:1011 restrict_namespaces:1011 restrict_address_family_inet:1011 restrict_address_family_unix:1011 restrict_address_family_netlink:1011 restrict_address_family_packet:1011 restrict_address_family_other:1011 root_directory:1011 root_image:1011 notify_access:1011 delegate:1011 device_policy:1011 device_allow:1011 ip_address_deny_all:1011 ip_address_allow_localhost:1011 ip_address_allow_other:1011 ip_filters_custom_ingress:1011 ip_filters_custom_egress:1011 origins:0110 _hash:0100": _m67,
+    "11100000000000|path:0011 line:1011": _m68,
 }

@@ -115,7 +115,11 @@ def normalize(path: str) -> str:
 
 def search_path_for(directory: str) -> SearchPath:
     """The search path that applies to files in `directory`."""
-    d = normalize(directory)
+    return _search_path(normalize(directory))
+
+
+@lru_cache(maxsize=4096)
+def _search_path(d: str) -> SearchPath:
     markers = (("system", SYSTEM_UNIT_PATH), ("user", USER_UNIT_DIRS))
     for scope, table in markers:
         for rel in sorted(table, key=len, reverse=True):
@@ -171,8 +175,9 @@ def is_masked_file(path: str) -> bool:
 def clear_caches() -> None:
     """Forget every directory listing. The engine calls this at the start of each top-level analysis,
     so a run sees one consistent tree and the next run (same process) sees files added in between."""
-    for cached in (_listdir, _names_in, name_map, _alias_index):
+    for cached in (_listdir, _names_in, name_map, _alias_index, _search_path, _dot_d_names):
         cached.cache_clear()
+    fsread.clear_caches()
 
 
 @lru_cache(maxsize=4096)
@@ -292,14 +297,24 @@ def aliases_of(sp: SearchPath, name: str) -> list[str]:
 
 def dropin_dirs(sp: SearchPath, name: str, aliases: list[str]) -> list[str]:
     """Drop-in directories for a unit in systemd's order: its name, then aliases, then `<type>.d`."""
+    present = _dot_d_names(sp)
     out: list[str] = []
     for n in [name, *aliases]:
+        stems = [stem for stem in unitname.dropin_dir_names(n) if f"{stem}.d" in present]
         for d in sp.dirs:
-            out += [f"{d}/{stem}.d" for stem in unitname.dropin_dir_names(n)]
+            out += [f"{d}/{stem}.d" for stem in stems]
     type_dir = unitname.split_type(name)[1]
-    out += [f"{d}/{type_dir}.d" for d in sp.dirs]
+    if f"{type_dir}.d" in present:
+        out += [f"{d}/{type_dir}.d" for d in sp.dirs]
     # A drop-in directory that is itself a symlink is not used by systemd-analyze (verified on 252).
     return [d for d in out if _is_dir_entry(d, sp.boundary) and not os.path.islink(d)]
+
+
+@lru_cache(maxsize=1024)
+def _dot_d_names(sp: SearchPath) -> frozenset[str]:
+    """Every `*.d` entry name in any of the search path's directories: a stem none of them holds
+    needs no look at each directory (a unit has a dozen candidate stems in each of 9 directories)."""
+    return frozenset(n for d in sp.dirs for n in _listdir(d, sp.boundary) if n.endswith(".d"))
 
 
 def _is_dir_entry(path: str, boundary: str) -> bool:

@@ -85,9 +85,13 @@ def _is_valid_utf8(raw: bytes) -> str | None:
     return text
 
 
+# What string_is_safe() refuses: control characters, quotes, backslash and DEL (a set: tested in C).
+UNSAFE_CHARS = frozenset([chr(c) for c in range(0x20)] + ['"', "'", "\\", "\x7f"])
+
+
 def _string_is_safe(name: str) -> bool:
     """string_is_safe(): no control characters, quotes, backslash or DEL."""
-    return not any(ord(c) < 0x20 or c in "\"'\\\x7f" for c in name)
+    return UNSAFE_CHARS.isdisjoint(name)
 
 
 def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes | None]]:
@@ -138,6 +142,40 @@ def _ends_escaped(logical: bytes) -> bool:
     return run % 2 == 1
 
 
+def _stripped_lines(data: bytes) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, text, None) for each non-empty logical line, stripped; (line number, "", code)
+    for the line where systemd stops reading (LINE_TOO_LONG, INVALID_UTF8), and nothing after it."""
+    for line, logical in _logical_lines(data):
+        if logical is None:
+            yield line, "", LINE_TOO_LONG
+            return
+        raw = logical.strip(_WHITESPACE)
+        if not raw:
+            continue
+        text = _is_valid_utf8(raw)
+        if text is None:
+            yield line, "", INVALID_UTF8
+            return
+        yield line, text, None
+
+
+_PLAIN_EXCLUDED = (b"\0", b"\r", b"\\")
+
+
+def _plain_lines(data: bytes) -> list[tuple[int, str, None]] | None:
+    """_stripped_lines() for the common file, in one pass: ASCII (so valid UTF-8, no BOM), "\n"
+    line ends only, no backslash (so no continuation) and shorter than a long line. None for any
+    other file, which takes the general path."""
+    if len(data) >= LONG_LINE_MAX or not data.isascii() or any(b in data for b in _PLAIN_EXCLUDED):
+        return None
+    out = []
+    for line, physical in enumerate(data.decode("ascii").split("\n"), 1):
+        text = physical.strip(" \t\n\r")
+        if text and text[0] not in "#;":  # a comment line: its first non-blank character
+            out.append((line, text, None))
+    return out
+
+
 def parse_unit_bytes(data: bytes, path: str, sections: frozenset[str]) -> ParsedFile:
     """Parse a unit file's bytes; `sections` are the section names valid for the unit type."""
     assignments: list[Assignment] = []
@@ -160,21 +198,12 @@ def parse_unit_bytes(data: bytes, path: str, sections: frozenset[str]) -> Parsed
         summary = (too_many(path, dropped),) if dropped else ()
         return ParsedFile(path, tuple(assignments), tuple(headers.items()), (*diags, *summary), fatal)
 
-    for line, logical in _logical_lines(data):
-        if logical is None:
-            return done(
-                diag(
-                    line,
-                    "line too long (systemd reads at most 1 MiB per line)",
-                    LINE_TOO_LONG,
-                    Severity.ERROR,
-                )
-            )
-        raw = logical.strip(_WHITESPACE)
-        if not raw:
-            continue
-        text = _is_valid_utf8(raw)
-        if text is None:
+    lines = _plain_lines(data)
+    for line, text, error in _stripped_lines(data) if lines is None else lines:
+        if error == LINE_TOO_LONG:
+            message = "line too long (systemd reads at most 1 MiB per line)"
+            return done(diag(line, message, LINE_TOO_LONG, Severity.ERROR))
+        if error == INVALID_UTF8:
             return done(diag(line, "line is not valid UTF-8", INVALID_UTF8, Severity.ERROR))
         if text.startswith("["):
             if not text.endswith("]") or len(text) < 2:

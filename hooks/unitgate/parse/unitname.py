@@ -44,7 +44,7 @@ def kind(name: str) -> str | None:
     stem, suffix = split_type(name)
     if not stem or suffix not in UNIT_TYPES:
         return None
-    if any(c not in _VALID_WITH_AT for c in stem):
+    if not _VALID_WITH_AT.issuperset(stem):
         return None
     at = stem.find("@")
     if at == 0:

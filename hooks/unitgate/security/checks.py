@@ -51,9 +51,22 @@ class Check:
         return MAN_BASE + self.url
 
 
+def _plain(badness: int, field: str | None) -> Assessment:
+    """Assessment(badness, decided_by=field), one shared instance per pair: most checks have two
+    outcomes, and every unit asks for them (values are frozen, so sharing changes nothing)."""
+    key = (badness, field)
+    found = _PLAIN.get(key)
+    if found is None:
+        found = _PLAIN[key] = Assessment(badness, decided_by=field)
+    return found
+
+
+_PLAIN: dict[tuple[int, str | None], Assessment] = {}
+
+
 def boolean(c: Check, i: SecurityInfo) -> Assessment:
     value = bool(getattr(i, c.field or ""))
-    return Assessment(int(value) if c.parameter else int(not value), decided_by=c.field)
+    return _plain(int(value) if c.parameter else int(not value), c.field)
 
 
 def user(c: Check, i: SecurityInfo) -> Assessment:
@@ -134,7 +147,7 @@ def _capability_mask(caps: tuple[str, ...]) -> int:
 def capability(c: Check, i: SecurityInfo) -> Assessment:
     assert isinstance(c.parameter, tuple)
     bad = bool(i.capability_bounding_set & _capability_mask(c.parameter))
-    return Assessment(int(bad), decided_by="capability_bounding_set")
+    return _plain(int(bad), "capability_bounding_set")
 
 
 _UMASK_STEPS = (
@@ -176,7 +189,7 @@ def notify_access(c: Check, i: SecurityInfo) -> Assessment:
 
 def namespace(c: Check, i: SecurityInfo) -> Assessment:
     assert isinstance(c.parameter, str)
-    return Assessment(int(bool(i.restrict_namespaces & names.NAMESPACES[c.parameter])), decided_by=c.field)
+    return _plain(int(bool(i.restrict_namespaces & names.NAMESPACES[c.parameter])), c.field)
 
 
 def system_call_architectures(c: Check, i: SecurityInfo) -> Assessment:

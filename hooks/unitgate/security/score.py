@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from json.encoder import encode_basestring_ascii as _json_string
 
 from unitgate.analysis import CheckResult
 from unitgate.model import Location
-from unitgate.records import dataclass, overload
+from unitgate.records import dataclass, field, overload
 from unitgate.security.checks import CHECKS, Check
 from unitgate.security.info import SecurityInfo
 
@@ -53,30 +51,29 @@ def format_tenths(value: int) -> str:
     return f"{value // 10}.{value % 10}"
 
 
-@dataclass(frozen=True)
-class _Row:
-    check: Check
-    badness: int | None
-    description: str | None
-    decided_by: str | None
-    exposure: int | None = None
+# One check's outcome for one unit: (badness, description, decided_by). Plain tuples: a run of
+# 10,000 units with distinct settings assesses 810,000 of them.
+_Outcome = tuple[int | None, str | None, str | None]
+_NOT_APPLICABLE_DEPS: _Outcome = (None, NA_DESCRIPTION_DEFAULT_DEPS, "default_dependencies")
 
 
-def _assess(check: Check, info: SecurityInfo) -> _Row:
+def _assess(check: Check, info: SecurityInfo) -> _Outcome:
     if check.default_dependencies_only and not info.default_dependencies:
-        return _Row(check, None, NA_DESCRIPTION_DEFAULT_DEPS, "default_dependencies")
+        return _NOT_APPLICABLE_DEPS
     a = check.assess(check, info)
-    if a.badness is None:
+    badness = a.badness
+    description: str | None
+    if a.description is not None:
+        description = a.description
+    elif badness is None:
         description = check.description_na
-    elif a.badness == check.range:
+    elif badness == check.range:
         description = check.description_bad
-    elif a.badness == 0:
+    elif badness == 0:
         description = check.description_good
     else:
         description = None
-    if a.description is not None:
-        description = a.description
-    return _Row(check, a.badness, description, a.decided_by)
+    return badness, description, a.decided_by
 
 
 @dataclass(frozen=True)
@@ -84,8 +81,13 @@ class _Evaluation:
     exposure: int
     rows: tuple[CheckResult, ...]  # without sources: shared by every unit with these settings
     decided_by: tuple[str | None, ...]
-    json_heads: tuple[str, ...]  # each row as JSON up to its "source" value...
-    json_tails: tuple[str, ...]  # ...and after it
+    decided: tuple[int, ...]  # the rows a setting may decide (decided_by is not None)
+    # What reporters derive from the rows alone (e.g. padded text cells), built once for all the
+    # units that share this evaluation; see CheckRows.shared.
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+
+_UNSEEN, _ONCE, _JSON = object(), object(), object()
 
 
 class CheckRows(Sequence[CheckResult]):
@@ -121,13 +123,49 @@ class CheckRows(Sequence[CheckResult]):
     def __iter__(self) -> Iterator[CheckResult]:
         return iter(self._all())
 
+    def sources(self) -> list[Location | None]:
+        """Each row's source, in row order: the line that decided it, None for the default."""
+        e = self._evaluation
+        out: list[Location | None] = [None] * len(e.rows)
+        origins, decided_by = self._origins, e.decided_by
+        for i in e.decided:
+            out[i] = origins.get(decided_by[i])  # type: ignore[arg-type]
+        return out
+
+    def shared(self, key: object, build: Callable[[tuple[CheckResult, ...]], T]) -> T:
+        """`build(rows)` for the rows without their sources, computed once per distinct evaluation:
+        units with the same settings share it (`key` names what `build` makes)."""
+        memo = self._evaluation.memo
+        found = memo.get(key, _UNSEEN)
+        if found is _UNSEEN:  # kept only once a second unit asks: most rows of a large repository
+            memo[key] = _ONCE  # with distinct settings are never asked for twice
+            return build(self._evaluation.rows)
+        if found is _ONCE:
+            found = memo[key] = build(self._evaluation.rows)
+        return found  # type: ignore[return-value]
+
     def json_text(self) -> str:
         """The rows as a JSON array (unitgate explain's contract), without building a dict per row."""
+        from json.encoder import encode_basestring_ascii as _json_string  # here: `check` never needs it
+
         e = self._evaluation
-        parts = []
-        for i, head in enumerate(e.json_heads):
-            source = self._source(i)
-            parts.append(head + ("null" if source is None else _json_string(str(source))) + e.json_tails[i])
+        columns: tuple[list[str], list[str], list[str]] | None = e.memo.get(_JSON)  # type: ignore[assignment]
+        if columns is None:
+            # Each row as JSON up to its "source" value, after it, and whole with "source": null (the
+            # default), for every unit with these settings: built on the first JSON request only.
+            built = [_json_parts(r) for r in e.rows]
+            columns = e.memo[_JSON] = (
+                [h for h, _ in built],
+                [t for _, t in built],
+                [h + "null" + t for h, t in built],
+            )
+        heads, tails, nulls = columns
+        parts = list(nulls)  # most rows keep their default: only rows a unit's lines decided differ
+        origins, decided_by = self._origins, e.decided_by
+        for i in e.decided:
+            source = origins.get(decided_by[i])  # type: ignore[arg-type]
+            if source is not None:
+                parts[i] = heads[i] + _json_string(str(source)) + tails[i]
         return "[" + ", ".join(parts) + "]"
 
 
@@ -148,6 +186,8 @@ def check_head(r: CheckResult) -> dict[str, Any]:
 
 @lru_cache(maxsize=8192)
 def _json_parts(r: CheckResult) -> tuple[str, str]:
+    import json  # here: only `explain --format json` encodes rows
+
     text = json.dumps(check_head(r))
     return text[:-1] + ', "source": ', ', "directives": ' + json.dumps(list(r.directives)) + "}"
 
@@ -157,10 +197,15 @@ def _evaluate(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     cache = _CACHES.setdefault(id(checks), {})
     found = cache.get(info)
     if found is None:
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
         found = cache[info] = _compute(info, checks)
     return found
 
 
+# Entries kept per cache: a repository of 50,000 units with distinct settings must not keep a score
+# per unit; the few hundred distinct settings of a real repository all fit.
+CACHE_LIMIT = 4096
 _CACHES: dict[int, dict[SecurityInfo, _Evaluation]] = {}
 
 
@@ -170,7 +215,7 @@ def aggregate(rows: Iterable[tuple[int, int, int]]) -> int:
     this arithmetic: the gate's what-if scores use it too."""
     badness_sum = weight_sum = 0
     for badness, weight, range_ in rows:
-        badness_sum += ceil_div(badness * weight, range_)
+        badness_sum -= -badness * weight // range_  # += ceil_div(badness * weight, range_)
         weight_sum += weight
     return ceil_div(badness_sum * 100, weight_sum) if weight_sum else 0
 
@@ -178,24 +223,43 @@ def aggregate(rows: Iterable[tuple[int, int, int]]) -> int:
 def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
     """Exposure and rows in printed order. Cached: many units share the same settings, and the
     cache key ignores `origins` (where each value came from), which no number depends on."""
-    rows = [_assess(c, info) for c in checks]
-    applicable = [(r.badness, r.check.weight, r.check.range) for r in rows if r.badness is not None]
+    outcomes = tuple([_assess(c, info) for c in checks])
+    # Settings that differ often assess the same (another ExecStart=, the same hardening): everything
+    # below depends only on the checks' outcomes, so units with the same outcomes share it.
+    empty_first = info.release.has("table_empty_cells_first")
+    key = (id(checks), empty_first, outcomes)
+    found = _BY_OUTCOMES.get(key)
+    if found is None:
+        if len(_BY_OUTCOMES) >= CACHE_LIMIT:
+            _BY_OUTCOMES.clear()
+        found = _BY_OUTCOMES[key] = _from_outcomes(checks, outcomes, empty_first)
+    return found
+
+
+_BY_OUTCOMES: dict[tuple[int, bool, tuple[_Outcome, ...]], _Evaluation] = {}
+
+
+def _from_outcomes(
+    checks: tuple[Check, ...], outcomes: tuple[_Outcome, ...], empty_first: bool
+) -> _Evaluation:
+    applicable = [
+        (o[0], c.weight, c.range) for c, o in zip(checks, outcomes, strict=True) if o[0] is not None
+    ]
     exposure = aggregate(applicable)
     weight_sum = sum(weight for _, weight, _ in applicable)  # each row's own exposure is scaled by it
-    order = _order(rows, info.release.has("table_empty_cells_first"))
-    results: list[CheckResult] = []
-    decided_by: list[str | None] = []
-    heads: list[str] = []
-    tails: list[str] = []
+    order = _order(checks, outcomes, empty_first)
+    rows: list[CheckResult] = []
     for i in order:
-        r = rows[i]
-        check, badness = r.check, r.badness
-        row_exposure = (
-            ceil_div(ceil_div(badness * check.weight * 100, check.range), weight_sum) if badness else None
-        )
+        check = checks[i]
+        badness, description, _ = outcomes[i]
+        # ceil_div(ceil_div(badness * weight * 100, range), weight_sum), written out: 81 rows a unit.
+        row_exposure = None
+        if badness:
+            scaled = -(-badness * check.weight * 100 // check.range)
+            row_exposure = -(-scaled // weight_sum)
         # Rows repeat across units (a check's few outcomes, a handful of weight sums): each is built
-        # and encoded as JSON once. Keyed on the check's identity (table rows live as long as the run).
-        key = (id(check), badness, r.description, row_exposure)
+        # once. Keyed on the check's identity (table rows live as long as the run).
+        key = (id(check), badness, description, row_exposure)
         built = _BUILT.get(key)
         if built is None:
             result = CheckResult(
@@ -205,24 +269,17 @@ def _compute(info: SecurityInfo, checks: tuple[Check, ...]) -> _Evaluation:
                 range=check.range,
                 badness=badness,
                 exposure=row_exposure,
-                description=r.description,
+                description=description,
                 directives=check.directives,
             )
-            built = _BUILT[key] = (result, *_json_parts(result))
-        results.append(built[0])
-        heads.append(built[1])
-        tails.append(built[2])
-        decided_by.append(r.decided_by)
-    return _Evaluation(exposure, tuple(results), tuple(decided_by), tuple(heads), tuple(tails))
+            built = _BUILT[key] = result
+        rows.append(built)
+    decided_by = tuple([outcomes[i][2] for i in order])
+    decided = tuple([i for i, d in enumerate(decided_by) if d])
+    return _Evaluation(exposure, tuple(rows), decided_by, decided)
 
 
-_BUILT: dict[tuple[int, int | None, str | None, int | None], tuple[CheckResult, str, str]] = {}
-
-
-def _order(rows: list[_Row], empty_first: bool) -> list[int]:
-    """The printed order as indexes into `rows`."""
-    position = {id(r): i for i, r in enumerate(rows)}
-    return [position[id(r)] for r in _printed_order(rows, empty_first)]
+_BUILT: dict[tuple[int, int | None, str | None, int | None], CheckResult] = {}
 
 
 def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, CheckRows]:
@@ -231,36 +288,47 @@ def score(info: SecurityInfo, checks: tuple[Check, ...] = CHECKS) -> tuple[int, 
     return evaluation.exposure, CheckRows(evaluation, info.origins)
 
 
-def _printed_order(rows: list[_Row], empty_first: bool = False) -> list[_Row]:
-    """Sort as systemd's table does: description descending, then name; see _row_compare. Since 262
-    (`empty_first`) a row without a description sorts before every other, then by name."""
-    if empty_first or all(r.description is not None for r in rows):
+def _order(checks: tuple[Check, ...], outcomes: tuple[_Outcome, ...], empty_first: bool = False) -> list[int]:
+    """The printed order, as indexes into `checks`: sorted as systemd's table does, description
+    descending, then name; see _row_compare. Since 262 (`empty_first`) a row without a description
+    sorts before every other, then by name."""
+    descriptions = [o[1] for o in outcomes]
+    if empty_first or None not in descriptions:
         # A consistent order (names are unique): any correct sort gives glibc's result, faster.
-        by_name = sorted(rows, key=lambda r: r.check.name.encode())
-        by_text = sorted(by_name, key=lambda r: (r.description or "").encode(), reverse=True)
-        return sorted(by_text, key=lambda r: r.description is not None)
-    indexed = list(enumerate(rows))
+        # Strings compare by code point, which is the order of their UTF-8 bytes (systemd's strcmp).
+        by_text = sorted(_by_name(checks), key=lambda i: descriptions[i] or "", reverse=True)
+        return sorted(by_text, key=lambda i: descriptions[i] is not None)
+    names = [c.name for c in checks]
 
-    def compare(a: tuple[int, _Row], b: tuple[int, _Row]) -> int:
-        return _row_compare(a[0], a[1], b[0], b[1])
+    def compare(ia: int, ib: int) -> int:
+        return _row_compare(ia, ib, names, descriptions)
 
-    return [row for _, row in glibc_msort(indexed, compare)]
+    return glibc_msort(list(range(len(checks))), compare)
+
+
+def _by_name(checks: tuple[Check, ...]) -> list[int]:
+    """Indexes of the table's checks sorted by name: the same for every unit, so computed once."""
+    found = _BY_NAME.get(id(checks))
+    if found is None:
+        found = _BY_NAME[id(checks)] = sorted(range(len(checks)), key=lambda i: checks[i].name)
+    return found
+
+
+_BY_NAME: dict[int, list[int]] = {}
 
 
 def _cmp(x: int | bytes, y: int | bytes) -> int:
     return int(x > y) - int(x < y)  # type: ignore[operator]
 
 
-def _row_compare(ia: int, a: _Row, ib: int, b: _Row) -> int:
+def _row_compare(ia: int, ib: int, names: list[str], descriptions: list[str | None]) -> int:
     """format-table.c's comparator. A missing description is an EMPTY cell: cells of different types
     (and two EMPTY cells) compare by insertion index, and the description column is reversed."""
-    if a.description is not None and b.description is not None:
-        r = _cmp(a.description.encode(), b.description.encode())
-    else:
-        r = _cmp(ia, ib)
+    a, b = descriptions[ia], descriptions[ib]
+    r = _cmp(a.encode(), b.encode()) if a is not None and b is not None else _cmp(ia, ib)
     if r:
         return -r
-    r = _cmp(a.check.name.encode(), b.check.name.encode())
+    r = _cmp(names[ia].encode(), names[ib].encode())
     return r if r else _cmp(ia, ib)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from unitgate.parse import unitname
 from unitgate.records import dataclass
 
@@ -74,10 +76,23 @@ def split_words(value: str, flags: int = Extract.NONE, separators: str = WHITESP
     return words
 
 
+_PLAIN_RUNS: dict[str, re.Pattern[str]] = {}
+
+
+def _plain_run(separators: str) -> re.Pattern[str]:
+    """Characters that stand for themselves outside quotes whatever the flags: no backslash, no quote,
+    no separator. A run of them is copied at once instead of character by character."""
+    found = _PLAIN_RUNS.get(separators)
+    if found is None:
+        found = _PLAIN_RUNS[separators] = re.compile("[^" + re.escape("\\'\"" + separators) + "]+")
+    return found
+
+
 def extract_first_word(
     value: str, pos: int, flags: int = Extract.NONE, separators: str = WHITESPACE
 ) -> tuple[str | None, int | None]:
     """The next word from `pos`, and where to continue (None at the end), like extract_first_word()."""
+    plain = _plain_run(separators)
     i, n = pos, len(value)
     while i < n and value[i] in separators:
         i += 1
@@ -125,8 +140,10 @@ def extract_first_word(
                 i += 1
             return "".join(word), (i if i < n else None)
         else:
-            word.append(c)
-            i += 1
+            run = plain.match(value, i)  # None only for a quote character kept as it is
+            end = i + 1 if run is None else run.end()
+            word.append(value[i:end])
+            i = end
 
 
 class SpecifierError(ValueError):

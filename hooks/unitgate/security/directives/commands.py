@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unitgate.model import Assignment, Location
+from unitgate.parse.unitfile import UNSAFE_CHARS
 from unitgate.security.directives.state import NOTICE, OK, Handler, Outcome, UnitState, fatal, warn
 from unitgate.security.releases import ADDED_IN
 from unitgate.security.words import (
@@ -74,7 +75,7 @@ def _parse_commands(value: str, ctx: UnitContext) -> tuple[int, str | None, bool
             return count, str(exc), ignore, warned
         if path.endswith("/"):
             return count, "executable path specifies a directory", ignore, warned
-        if any(ord(ch) < 0x20 or ch in "\"'\\\x7f" for ch in path):
+        if not UNSAFE_CHARS.isdisjoint(path):
             return count, "executable name contains special characters", ignore, warned
         if not path.startswith("/") and ("/" in path or path in (".", "..") or len(path) > 255):
             return count, "neither a valid executable name nor an absolute path", ignore, warned

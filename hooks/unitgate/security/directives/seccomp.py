@@ -52,11 +52,10 @@ def syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
         return OK
     value, invert = (a.value[1:], True) if a.value.startswith("~") else (a.value, False)
     if state.syscall_filter is None:
-        state.syscall_filter = {}
         state.syscall_allow_list = not invert
-        if not invert:
-            for name in _syscall_names("@default", state.release) or []:
-                state.syscall_filter[name] = -1
+        state.syscall_filter = dict.fromkeys(
+            () if invert else _syscall_names("@default", state.release) or (), -1
+        )
     try:
         words = split_words(value)
     except WordError:
@@ -82,10 +81,10 @@ def syscall_filter(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
         keep = (not invert) == state.syscall_allow_list or (
             invert and state.syscall_allow_list and errno >= 0
         )
-        for member in members:
-            if keep:
-                state.syscall_filter[member] = errno
-            else:
+        if keep:  # several hundred names for a group such as @system-service: one update
+            state.syscall_filter.update(dict.fromkeys(members, errno))
+        else:
+            for member in members:
                 state.syscall_filter.pop(member, None)
     state.touch("syscall_filter", a.location)
     return Outcome(tuple(diags))
