@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "hooks" / "unitgate" / "records_code.py"
 
 
-def collect() -> list[tuple[str, str, tuple[str, ...]]]:
+def collect() -> list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...]]]:
     """Every class's method source and scope names, importing each module with no generated code."""
     sys.path.insert(0, str(ROOT / "hooks"))
     sys.modules["unitgate.records_code"] = None  # type: ignore[assignment]  # compile everything
@@ -37,7 +37,7 @@ def collect() -> list[tuple[str, str, tuple[str, ...]]]:
     return list(dict.fromkeys(records.COMPILED))
 
 
-def render(found: list[tuple[str, str, tuple[str, ...]]]) -> str:
+def render(found: list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...]]]) -> str:
     lines = [
         '"""Methods of unitgate\'s value classes, compiled ahead of time (see unitgate/records.py).',
         "",

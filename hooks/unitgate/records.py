@@ -115,6 +115,8 @@ class _StandardFields:
 
 
 def _is_classvar(annotation: object) -> bool:
+    if isinstance(annotation, str) and not annotation.startswith(("ClassVar", "typing.ClassVar")):
+        return False  # the common case, decided without splitting
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
     return isinstance(text, str) and text.split("[", 1)[0] in ("ClassVar", "typing.ClassVar")
 
@@ -223,7 +225,7 @@ def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) 
 # Classes whose methods were compiled at run time (no generated code for their key yet): (key, source,
 # scope names). tools/gen_records.py turns these into records_code.py; tests/test_records.py says when
 # it is stale.
-COMPILED: list[tuple[str, str, tuple[str, ...]]] = []
+COMPILED: list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...]]] = []
 _OWN = (
     "__init__",
     "__repr__",
@@ -237,19 +239,28 @@ _OWN = (
 )
 
 
-def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> str:
-    """Everything `_source` reads, as a short string: the generated code is looked up by it, so a run
-    never builds the source of a class whose methods are already compiled."""
+def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> tuple[int, tuple[str, ...]]:
+    """Everything `_source` reads: the generated code is looked up by it, so a run never builds the
+    source of a class whose methods are already compiled. Bits and names, not text: it is computed for
+    every class at every start."""
     own = cls.__dict__
     flags = (frozen, eq, order, _explicit_hash(cls), hasattr(cls, "__post_init__"), *(n in own for n in _OWN))
-    spec = " ".join(
-        f"{f.name}:{f.default is not MISSING:d}{f.default_factory is not MISSING:d}{f.repr:d}{f.compare:d}"
-        for f in found
-    )
-    return "".join("1" if flag else "0" for flag in flags) + "|" + spec
+    bits = 0
+    for flag in flags:
+        bits = bits << 1 | flag
+    spec = []
+    for f in found:
+        bits = bits << 4 | (
+            (f.default is not MISSING) << 3
+            | (f.default_factory is not MISSING) << 2
+            | f.repr << 1
+            | f.compare
+        )
+        spec.append(f.name)
+    return bits, tuple(spec)
 
 
-def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
+def _load_generated() -> dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]]:
     try:
         from unitgate.records_code import CODE
     except ImportError:  # pragma: no cover - while generating it for the first time
@@ -260,20 +271,23 @@ def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
 def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     found = _collect(cls)
     key = _key(cls, found, frozen, eq, order)
-    scope: dict[str, Any] = {
-        "_MISSING": MISSING,
-        "_setattr": object.__setattr__,
-        "_Frozen": FrozenInstanceError,
-    }
-    for i, f in enumerate(found):
-        scope[f"_default_{i}"] = f.default
-        scope[f"_factory_{i}"] = f.default_factory
     made = _GENERATED.get(key)
     if made is not None:
         # The same methods, compiled ahead of time (records_code.py): only the class's defaults and
-        # factories are bound here.
-        methods = made(**scope)
+        # factories are bound here, in the order of the generated function's parameters.
+        bound: list[Any] = [MISSING, object.__setattr__, FrozenInstanceError]
+        for f in found:
+            bound += (f.default, f.default_factory)
+        methods = made(*bound)
     else:
+        scope: dict[str, Any] = {
+            "_MISSING": MISSING,
+            "_setattr": object.__setattr__,
+            "_Frozen": FrozenInstanceError,
+        }
+        for i, f in enumerate(found):
+            scope[f"_default_{i}"] = f.default
+            scope[f"_factory_{i}"] = f.default_factory
         source, names = _source(cls, found, frozen, eq, order)
         COMPILED.append((key, source, tuple(scope)))
         exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
