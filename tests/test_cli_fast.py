@@ -99,6 +99,7 @@ NOT_ON_THE_HOOK_PATH = (
     "unitgate.gate.changes",
     "unitgate.report.summary",
     "unitgate.gate.baseline",
+    "unitgate.records_code_quadlet",
 )
 
 

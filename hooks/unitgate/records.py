@@ -223,9 +223,9 @@ def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) 
 
 
 # Classes whose methods were compiled at run time (no generated code for their key yet): (key, source,
-# scope names). tools/gen_records.py turns these into records_code.py; tests/test_records.py says when
-# it is stale.
-COMPILED: list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...]]] = []
+# scope names, module). tools/gen_records.py turns these into records_code*.py; tests/test_records.py
+# says when they are stale.
+COMPILED: list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...], str]] = []
 _OWN = (
     "__init__",
     "__repr__",
@@ -260,18 +260,31 @@ def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> 
     return bits, tuple(spec)
 
 
-def _load_generated() -> dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]]:
+def _load_generated(module: str) -> dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]]:
     try:
-        from unitgate.records_code import CODE
+        code: dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]] = __import__(
+            module, fromlist=["CODE"]
+        ).CODE
     except ImportError:  # pragma: no cover - while generating it for the first time
         return {}
-    return CODE
+    return code
+
+
+def _generated(key: tuple[int, tuple[str, ...]]) -> Callable[..., dict[str, Any]] | None:
+    """The compiled methods for `key`: records_code.py holds the classes of everything but podman
+    support, records_code_quadlet.py the quadlet engine's, read only when a class is not in the first
+    (a systemd unit's check never needs them)."""
+    made = _GENERATED.get(key)
+    if made is None and _LATER:
+        _GENERATED.update(_load_generated(_LATER.pop()))
+        made = _GENERATED.get(key)
+    return made
 
 
 def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     found = _collect(cls)
     key = _key(cls, found, frozen, eq, order)
-    made = _GENERATED.get(key)
+    made = _generated(key)
     if made is not None:
         # The same methods, compiled ahead of time (records_code.py): only the class's defaults and
         # factories are bound here, in the order of the generated function's parameters.
@@ -289,7 +302,7 @@ def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
             scope[f"_default_{i}"] = f.default
             scope[f"_factory_{i}"] = f.default_factory
         source, names = _source(cls, found, frozen, eq, order)
-        COMPILED.append((key, source, tuple(scope)))
+        COMPILED.append((key, source, tuple(scope), cls.__module__))
         exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
         methods = {name: scope[name] for name in names}
     qualname = cls.__qualname__
@@ -315,7 +328,8 @@ def dataclass(
     return wrap if cls is None else wrap(cls)
 
 
-_GENERATED = _load_generated()
+_GENERATED = _load_generated("unitgate.records_code")
+_LATER = ["unitgate.records_code_quadlet"]
 
 
 class _NamedTupleMeta(type):
