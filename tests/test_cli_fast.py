@@ -98,6 +98,8 @@ NOT_ON_THE_HOOK_PATH = (
     "unitgate.security.syscall_models",
     "unitgate.gate.changes",
     "unitgate.report.summary",
+    "unitgate.gate.baseline",
+    "unitgate.records_code_quadlet",
 )
 
 

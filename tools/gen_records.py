@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Write hooks/unitgate/records_code.py: the methods unitgate.records would compile at start-up, for
-every value class in the package, as plain functions (compiled once into the .pyc by Python).
+"""Write hooks/unitgate/records_code.py and records_code_quadlet.py: the methods unitgate.records would
+compile at start-up, for every value class in the package, as plain functions (compiled once into the
+.pyc by Python). The quadlet engine's classes go in the second file, which a systemd unit's check
+never reads.
 
 Run from the repository root after changing a class decorated with `unitgate.records.dataclass`:
 
-    python tools/gen_records.py && ruff format hooks/unitgate/records_code.py
+    python tools/gen_records.py && ruff format hooks/unitgate/records_code*.py
 
 A class with no generated code for its key (its fields and flags) still works (its methods are
 compiled at start-up, as before); tests/test_records.py fails until this is re-run, so the hook stays
@@ -22,22 +24,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "hooks" / "unitgate" / "records_code.py"
+OUT_QUADLET = ROOT / "hooks" / "unitgate" / "records_code_quadlet.py"
+Entry = tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...], str]  # key, source, scope names, module
 
 
-def collect() -> list[tuple[str, str, tuple[str, ...]]]:
+def collect() -> list[Entry]:
     """Every class's method source and scope names, importing each module with no generated code."""
     sys.path.insert(0, str(ROOT / "hooks"))
-    sys.modules["unitgate.records_code"] = None  # type: ignore[assignment]  # compile everything
+    generated = ("unitgate.records_code", "unitgate.records_code_quadlet")
+    for name in generated:
+        sys.modules[name] = None  # type: ignore[assignment]  # compile everything
     import unitgate
     from unitgate import records
 
     for info in pkgutil.walk_packages(unitgate.__path__, "unitgate."):
-        if info.name != "unitgate.records_code" and not info.name.endswith("__main__"):
+        if info.name not in generated and not info.name.endswith("__main__"):
             importlib.import_module(info.name)
     return list(dict.fromkeys(records.COMPILED))
 
 
-def render(found: list[tuple[str, str, tuple[str, ...]]]) -> str:
+def split(found: list[Entry]) -> tuple[list[Entry], list[Entry]]:
+    """(records_code.py's entries, records_code_quadlet.py's): a key another module uses stays first."""
+    first = {e[0]: e for e in found if not e[3].startswith("unitgate.quadlet.")}
+    later = {e[0]: e for e in found if e[0] not in first}
+    return list(first.values()), list(later.values())
+
+
+def render(found: list[Entry]) -> str:
     lines = [
         '"""Methods of unitgate\'s value classes, compiled ahead of time (see unitgate/records.py).',
         "",
@@ -49,7 +62,7 @@ def render(found: list[tuple[str, str, tuple[str, ...]]]) -> str:
         "",
     ]
     table = []
-    for i, (key, source, names) in enumerate(sorted(found)):
+    for i, (key, source, names, _) in enumerate(sorted(found)):
         params = ", ".join(names)
         defined = [line.split("(", 1)[0][4:] for line in source.splitlines() if line.startswith("def ")]
         lines.append(f"def _m{i}({params}):")
@@ -61,10 +74,10 @@ def render(found: list[tuple[str, str, tuple[str, ...]]]) -> str:
     return "\n".join(lines)
 
 
-def formatted(text: str) -> str:
-    """`text` as `ruff format` writes it (the committed file is formatted)."""
+def formatted(text: str, out: Path) -> str:
+    """`text` as `ruff format` writes it (the committed files are formatted)."""
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(OUT), "-"],
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(out), "-"],
         input=text,
         capture_output=True,
         text=True,
@@ -74,15 +87,17 @@ def formatted(text: str) -> str:
 
 
 def main() -> int:
-    found = collect()
+    outputs = list(zip((OUT, OUT_QUADLET), split(collect()), strict=True))
     if sys.argv[1:] == ["--check"]:
-        if formatted(render(found)) != OUT.read_text(encoding="utf-8"):
-            shown = OUT.relative_to(ROOT)
-            print(f"{shown} is stale: run python tools/gen_records.py && ruff format {shown}")
-            return 1
+        for out, found in outputs:
+            if not out.exists() or formatted(render(found), out) != out.read_text(encoding="utf-8"):
+                shown = out.relative_to(ROOT)
+                print(f"{shown} is stale: run python tools/gen_records.py && ruff format {shown}")
+                return 1
         return 0
-    OUT.write_text(render(found), encoding="utf-8")
-    print(f"{OUT.relative_to(ROOT)}: {len(found)} classes")
+    for out, found in outputs:
+        out.write_text(render(found), encoding="utf-8")
+        print(f"{out.relative_to(ROOT)}: {len(found)} classes")
     return 0
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import marshal
 import os
 import stat
+from functools import cache
 
 from unitgate import __version__
 from unitgate.policy_check import cache_dir
@@ -57,6 +58,7 @@ def policies_dir() -> str:
     return locations[0] if locations else beside
 
 
+@cache  # the installed files do not change under a running process; a lookup and a store both ask
 def _stamp() -> str:
     """This unitgate's version and its schema and built-in policies as installed (size, mtime)."""
     parts = [__version__]

@@ -35,6 +35,7 @@ DEFAULT_BUILTIN = "baseline@2"
 
 
 POLICY_FILE = ".unitgate.toml"
+BASELINE_FILE = ".unitgate-baseline.json"  # at the repository root (gate/baseline.py)
 
 
 SCHEMA_FILE = f"policy-v{POLICY_VERSION}.schema.json"

@@ -115,6 +115,8 @@ class _StandardFields:
 
 
 def _is_classvar(annotation: object) -> bool:
+    if isinstance(annotation, str) and not annotation.startswith(("ClassVar", "typing.ClassVar")):
+        return False  # the common case, decided without splitting
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
     return isinstance(text, str) and text.split("[", 1)[0] in ("ClassVar", "typing.ClassVar")
 
@@ -221,9 +223,9 @@ def _source(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) 
 
 
 # Classes whose methods were compiled at run time (no generated code for their key yet): (key, source,
-# scope names). tools/gen_records.py turns these into records_code.py; tests/test_records.py says when
-# it is stale.
-COMPILED: list[tuple[str, str, tuple[str, ...]]] = []
+# scope names, module). tools/gen_records.py turns these into records_code*.py; tests/test_records.py
+# says when they are stale.
+COMPILED: list[tuple[tuple[int, tuple[str, ...]], str, tuple[str, ...], str]] = []
 _OWN = (
     "__init__",
     "__repr__",
@@ -237,45 +239,70 @@ _OWN = (
 )
 
 
-def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> str:
-    """Everything `_source` reads, as a short string: the generated code is looked up by it, so a run
-    never builds the source of a class whose methods are already compiled."""
+def _key(cls: type, found: list[Field], frozen: bool, eq: bool, order: bool) -> tuple[int, tuple[str, ...]]:
+    """Everything `_source` reads: the generated code is looked up by it, so a run never builds the
+    source of a class whose methods are already compiled. Bits and names, not text: it is computed for
+    every class at every start."""
     own = cls.__dict__
     flags = (frozen, eq, order, _explicit_hash(cls), hasattr(cls, "__post_init__"), *(n in own for n in _OWN))
-    spec = " ".join(
-        f"{f.name}:{f.default is not MISSING:d}{f.default_factory is not MISSING:d}{f.repr:d}{f.compare:d}"
-        for f in found
-    )
-    return "".join("1" if flag else "0" for flag in flags) + "|" + spec
+    bits = 0
+    for flag in flags:
+        bits = bits << 1 | flag
+    spec = []
+    for f in found:
+        bits = bits << 4 | (
+            (f.default is not MISSING) << 3
+            | (f.default_factory is not MISSING) << 2
+            | f.repr << 1
+            | f.compare
+        )
+        spec.append(f.name)
+    return bits, tuple(spec)
 
 
-def _load_generated() -> dict[str, Callable[..., dict[str, Any]]]:
+def _load_generated(module: str) -> dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]]:
     try:
-        from unitgate.records_code import CODE
+        code: dict[tuple[int, tuple[str, ...]], Callable[..., dict[str, Any]]] = __import__(
+            module, fromlist=["CODE"]
+        ).CODE
     except ImportError:  # pragma: no cover - while generating it for the first time
         return {}
-    return CODE
+    return code
+
+
+def _generated(key: tuple[int, tuple[str, ...]]) -> Callable[..., dict[str, Any]] | None:
+    """The compiled methods for `key`: records_code.py holds the classes of everything but podman
+    support, records_code_quadlet.py the quadlet engine's, read only when a class is not in the first
+    (a systemd unit's check never needs them)."""
+    made = _GENERATED.get(key)
+    if made is None and _LATER:
+        _GENERATED.update(_load_generated(_LATER.pop()))
+        made = _GENERATED.get(key)
+    return made
 
 
 def _process(cls: type, frozen: bool, eq: bool, order: bool) -> type:
     found = _collect(cls)
     key = _key(cls, found, frozen, eq, order)
-    scope: dict[str, Any] = {
-        "_MISSING": MISSING,
-        "_setattr": object.__setattr__,
-        "_Frozen": FrozenInstanceError,
-    }
-    for i, f in enumerate(found):
-        scope[f"_default_{i}"] = f.default
-        scope[f"_factory_{i}"] = f.default_factory
-    made = _GENERATED.get(key)
+    made = _generated(key)
     if made is not None:
         # The same methods, compiled ahead of time (records_code.py): only the class's defaults and
-        # factories are bound here.
-        methods = made(**scope)
+        # factories are bound here, in the order of the generated function's parameters.
+        bound: list[Any] = [MISSING, object.__setattr__, FrozenInstanceError]
+        for f in found:
+            bound += (f.default, f.default_factory)
+        methods = made(*bound)
     else:
+        scope: dict[str, Any] = {
+            "_MISSING": MISSING,
+            "_setattr": object.__setattr__,
+            "_Frozen": FrozenInstanceError,
+        }
+        for i, f in enumerate(found):
+            scope[f"_default_{i}"] = f.default
+            scope[f"_factory_{i}"] = f.default_factory
         source, names = _source(cls, found, frozen, eq, order)
-        COMPILED.append((key, source, tuple(scope)))
+        COMPILED.append((key, source, tuple(scope), cls.__module__))
         exec(compile(source, f"<unitgate.records {cls.__qualname__}>", "exec"), scope)
         methods = {name: scope[name] for name in names}
     qualname = cls.__qualname__
@@ -301,7 +328,8 @@ def dataclass(
     return wrap if cls is None else wrap(cls)
 
 
-_GENERATED = _load_generated()
+_GENERATED = _load_generated("unitgate.records_code")
+_LATER = ["unitgate.records_code_quadlet"]
 
 
 class _NamedTupleMeta(type):

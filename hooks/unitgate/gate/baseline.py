@@ -17,16 +17,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from unitgate import fsread
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.model import Location, UnitInputError
+from unitgate.policy_terms import BASELINE_FILE
 from unitgate.records import dataclass, field, replace
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     from typing import Any
 
-FILE_NAME = ".unitgate-baseline.json"
+FILE_NAME = BASELINE_FILE
 FORMAT_VERSION = 1
 _LOCATION = r"[^\s,;()]+:\d+\b"
 _NUMBER = r"\d+(\.\d+)?"
@@ -34,15 +36,7 @@ _NUMBER = r"\d+(\.\d+)?"
 
 def repository_root(start: str = ".") -> str:
     """The nearest directory at or above `start` holding `.git`; `start` itself when there is none."""
-    here = os.path.abspath(start)
-    d = here
-    while True:
-        if os.path.exists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return here
-        d = parent
+    return fsread.repository_root(start) or os.path.abspath(start)
 
 
 def fingerprint(finding: Finding) -> str:

@@ -7,17 +7,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from unitgate import escape
+from unitgate import escape, fsread
 from unitgate.findings import Finding
-from unitgate.gate.baseline import load as load_baseline
 from unitgate.gate.run import EXIT_ERROR, EXIT_OK, check
 from unitgate.model import SelectionError, UnitInputError
 from unitgate.policy import PolicyError
+from unitgate.policy_terms import BASELINE_FILE
 from unitgate.records import replace
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     import argparse
+
+    from unitgate.gate.baseline import Baseline
 
 
 def use_color(stream: object = None) -> bool:
@@ -79,6 +81,17 @@ def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
+def _baseline(ns: argparse.Namespace) -> Baseline | None:
+    """`--baseline FILE`, else the repository root's baseline when there is one (gate/baseline.py,
+    loaded only then: most repositories have none)."""
+    root = fsread.repository_root(".") or os.path.abspath(".")
+    if ns.baseline is None and not os.path.lexists(os.path.join(root, BASELINE_FILE)):
+        return None
+    from unitgate.gate.baseline import load
+
+    return load(ns.baseline, ns.update_baseline)
+
+
 def run(ns: argparse.Namespace) -> int:
     """The `unitgate check` subcommand."""
     from unitgate.report import REPORTERS, SUMMARY_ENV
@@ -97,7 +110,7 @@ def run(ns: argparse.Namespace) -> int:
             print(f"unitgate: error: {escape.quote(path)}: no such file", file=sys.stderr)
         return EXIT_ERROR
     try:
-        baseline = load_baseline(ns.baseline, ns.update_baseline)
+        baseline = _baseline(ns)
         result = check(
             paths,
             policy_file=ns.policy,

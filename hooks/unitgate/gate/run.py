@@ -15,8 +15,6 @@ from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.engine import Job, is_quadlet, iter_plan, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
-from unitgate.gate.baseline import Baseline
-from unitgate.gate.baseline import apply as apply_baseline
 from unitgate.gate.batch import FileScan, UnitOutcome, map_units, scan_file
 from unitgate.gate.exposure import unit_exposure
 from unitgate.gate.grouped import group_missing
@@ -38,6 +36,7 @@ from unitgate.records import dataclass, field, replace
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from unitgate.gate.baseline import Baseline
     from unitgate.quadlet.engine import QuadletInspection
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -373,6 +372,8 @@ def check(
         for summary in summaries:  # the highest over the unit's models: the baseline records one
             old = exposures.get(summary.unit)
             exposures[summary.unit] = summary.exposure if old is None else max(old, summary.exposure or 0)
+        from unitgate.gate.baseline import apply as apply_baseline  # only with a baseline
+
         baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
         final = list(baselined.kept)
     if grouped:

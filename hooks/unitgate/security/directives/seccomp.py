@@ -36,10 +36,17 @@ def _syscall_names(name: str, release: Release = SYSTEMD_252) -> tuple[str, ...]
         members = release.syscall_group(name)
         if members is None:
             return None
-        out: tuple[str, ...] = ()
+        out: list[str] = []
         for member in members:
-            out += _syscall_names(member, release) or ()
-        return out
+            if member.startswith("@"):
+                out += _syscall_names(member, release) or ()
+            else:  # a plain name, inline: a group has hundreds (one cached call each was most of it)
+                out += _plain_syscall(member)
+        return tuple(out)
+    return _plain_syscall(name)
+
+
+def _plain_syscall(name: str) -> tuple[str, ...]:
     if name in syscalls.NATIVE or name in syscalls.KNOWN_NON_NATIVE:
         return (syscalls.CANONICAL.get(name, name),)
     return ()  # libseccomp cannot resolve it: ignored
