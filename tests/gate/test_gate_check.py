@@ -76,6 +76,28 @@ def test_missing_directive_points_at_changed_dropin(repo: Path, run_cli: Callabl
     assert lines(run)[0].startswith("app.service.d/20-unit.conf:1:1: UG101 ")
 
 
+def test_unit_and_dropin_given_in_any_order_point_at_the_unit(
+    repo: Path, run_cli: Callable[..., Run]
+) -> None:
+    # A directory lists a prefix drop-in (`app-.service.d/`) before the units it reaches: `check DIR`
+    # must say what `check` of the unit files says, whatever order the paths come in.
+    write_tree(
+        repo,
+        {
+            ".unitgate.toml": POLICY,
+            "app-.service.d/10-limits.conf": "[Service]\nLimitNOFILE=1024\n",
+            "app-web.service": HARDENED.replace("NoNewPrivileges=yes\n", ""),
+        },
+    )
+    expected = [
+        "app-web.service:4:1: UG101 app-web.service: NoNewPrivileges= is not set, and the policy "
+        "requires it: write NoNewPrivileges=yes in [Service]"
+    ]
+    assert lines(run_cli("check", "app-.service.d/10-limits.conf", "app-web.service", cwd=repo)) == expected
+    assert lines(run_cli("check", ".", cwd=repo)) == expected
+    assert lines(run_cli("check", cwd=repo)) == expected
+
+
 def test_dropin_weakening_base_points_at_dropin_line(repo: Path, run_cli: Callable[..., Run]) -> None:
     write_tree(
         repo,

@@ -178,7 +178,10 @@ def check(
     # which decides the containers a drop-in reaches), each in the order given.
     by_model: dict[str, list[str]] = {}
     by_release: dict[str | None, list[str]] = {}
-    for given in paths:
+    # A unit is judged once, under the first given path that reaches it: unit files go before drop-ins,
+    # so its findings are about its own file whatever the order (a directory lists `grp-.service.d/`
+    # before `grp-web.service`, and `check DIR` must say what `check` of its files says).
+    for given in sorted(paths, key=_is_dropin):
         if is_quadlet(given):
             policy = policy_for(given)
             release = podman or (policy.container.podman if policy is not None else None)
@@ -393,6 +396,10 @@ def check(
     errors += [f"policy error: {message}" for message in broken_policies.values()]
     info = replace(info, errors=len(errors))
     return Result(tuple(final), info, tuple(suppressed), tuple(pairs), tuple(errors))
+
+
+def _is_dropin(path: str) -> bool:
+    return path.endswith(".conf") and os.path.dirname(path).endswith(".d")
 
 
 def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
