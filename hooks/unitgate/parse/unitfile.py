@@ -16,7 +16,7 @@ LONG_LINE_MAX = 1024 * 1024  # systemd's LONG_LINE_MAX: one byte less is the lon
 BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\n\r"  # systemd's WHITESPACE, used by strstrip()
 _COMMENTS = b"#;"
-_LINE_END = re.compile(rb"\r\n|\r|\n|\0")  # read_line() accepts all four
+_LINE_END = rb"\r\n|\r|\n|\0"  # read_line() accepts all four
 
 # Codes of syntax diagnostics; the gate maps them to rule ids.
 LINE_TOO_LONG = "UG-SYNTAX-LINE-TOO-LONG"
@@ -59,7 +59,7 @@ def physical_lines(data: bytes) -> Iterator[bytes]:
         yield from data.splitlines()  # bytes.splitlines() knows exactly \n, \r and \r\n
         return
     start = 0
-    for m in _LINE_END.finditer(data):
+    for m in re.compile(_LINE_END).finditer(data):
         yield data[start : m.start()]
         start = m.end()
     if start < len(data):
