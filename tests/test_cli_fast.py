@@ -128,3 +128,37 @@ def test_warm_hook_run_imports_only_what_it_needs(tmp_path: Path) -> None:
     ]
     assert "tomllib" in runs[0].stdout  # the first run parsed the policy and filled the cache
     assert runs[1].stdout.strip().splitlines()[-1] == "[]", runs[1].stdout + runs[1].stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", ["check", "explain"])
+def test_unwritable_output_is_an_error_not_a_traceback(tmp_path: Path, command: str) -> None:
+    unit = tmp_path / "a.service"
+    unit.write_text("[Service]\nExecStart=/bin/true\n")
+    env = {**os.environ, "UNITGATE_CACHE_DIR": ""}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "unitgate", command, str(unit)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    assert done.returncode == 2
+    assert "No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_closed_stdout_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    unit = tmp_path / "a.service"
+    unit.write_text("[Service]\nExecStart=/bin/true\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "unitgate", "check", str(unit)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "UNITGATE_CACHE_DIR": ""},
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "unitgate: error: cannot write the report: standard output is closed"

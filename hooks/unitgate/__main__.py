@@ -18,6 +18,10 @@ import gc
 import os
 import sys
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from typing import TextIO
+
 GC_THRESHOLD = (20_000, 50, 50)  # allocations before a young collection (the default is 700)
 
 
@@ -26,12 +30,17 @@ def entry() -> None:
     from unitgate.cli import main
 
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass  # the reader went away (`| head`): as cli.main, not an error of ours
+    _flush(sys.stdout)
+    _flush(sys.stderr)
     os._exit(code)
+
+
+def _flush(stream: TextIO | None) -> None:
+    try:
+        if stream is not None:  # None: started with the descriptor closed (`>&-`)
+            stream.flush()
+    except OSError:  # the reader went away (`| head`) or the device is full: main has said so
+        pass
 
 
 if __name__ == "__main__":

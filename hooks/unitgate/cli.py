@@ -281,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except OSError as exc:  # e.g. the output cannot be written (a full disk): not a bug to report
+        print(f"unitgate: error: {escape.quote(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:
         print(f"unitgate: internal error: {type(exc).__name__}: {escape.quote(str(exc))}", file=sys.stderr)
         print("unitgate: please report this, with the file that caused it", file=sys.stderr)

@@ -148,8 +148,16 @@ def run(ns: argparse.Namespace) -> int:
 def emit(rendered: str, output: str | None) -> bool:
     """The report to stdout, or to `--output FILE` (e.g. SARIF for an upload step)."""
     if output is None:
-        sys.stdout.write(rendered)
-        sys.stdout.flush()
+        try:
+            if sys.stdout is None:  # started with the descriptor closed (`>&-`)
+                raise OSError("standard output is closed")
+            sys.stdout.write(rendered)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: cli.main ends quietly
+        except OSError as exc:
+            print(f"unitgate: error: cannot write the report: {exc.strerror or exc}", file=sys.stderr)
+            return False
         return True
     try:
         with open(output, "w", encoding="utf-8") as handle:
