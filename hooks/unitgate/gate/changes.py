@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 
-from unitgate import fsread
+from unitgate import fsread, spawn
 from unitgate.model import SelectionError
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
@@ -46,16 +46,14 @@ def repo_root(start: str = ".") -> str | None:
 
 
 def _git(args: Sequence[str], cwd: str) -> bytes:
-    import subprocess  # here: a hook run given its files never starts git
-
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=_GIT_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        code, out, err = spawn.run(["git", "-C", cwd, *args], _GIT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
         raise SelectionError(f"cannot run git: {exc}") from None
-    if done.returncode != 0:
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SelectionError(f"git {' '.join(args[:2])} failed: {why[-1] if why else done.returncode}")
-    return done.stdout
+    if code != 0:
+        why = err.decode("utf-8", "replace").strip().splitlines()
+        raise SelectionError(f"git {' '.join(args[:2])} failed: {why[-1] if why else code}")
+    return out
 
 
 def _split_z(data: bytes) -> list[str]:
