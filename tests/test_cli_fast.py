@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,24 @@ def test_closed_stdout_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "unitgate: error: cannot write the report: standard output is closed"
+
+
+def test_the_staged_hook_starts_git_without_subprocess(tmp_path: Path) -> None:
+    # `check --staged` is what pre-commit runs: git starts once, through unitgate.spawn.
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    unit = tmp_path / "web.service"
+    unit.write_text("[Service]\nExecStart=/usr/bin/web\n")
+    me = ["-c", "user.name=t", "-c", "user.email=t@localhost"]
+    for args in (["init", "-q"], ["add", "web.service"]):
+        subprocess.run(["git", *me, *args], cwd=tmp_path, check=True, capture_output=True)
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from unitgate import cli\n"
+        "code = cli.main(['check', '--staged'])\n"
+        "print(code, 'subprocess' in sys.modules and 'subprocess' not in before)\n"
+    )
+    env = {**os.environ, "UNITGATE_CACHE_DIR": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.stdout.strip().splitlines()[-1] == "1 False", out.stdout + out.stderr
