@@ -3,15 +3,13 @@ subprocess (what a user or a CI log sees), and the test for forged GitHub workfl
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+import sechelp
+from sechelp import Run, assert_sane
 
 UNIT = "[Unit]\nDescription=demo\n\n[Service]\nExecStart=/usr/bin/demo\n"
 HARDENING = "[Service]\nNoNewPrivileges=yes\nProtectSystem=strict\n"
@@ -23,53 +21,24 @@ CONTAINER = "[Container]\nImage=docker.io/library/alpine:3\n"
 FORMATS = ("text", "github", "json", "sarif")
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
 def unitgate(
     args: Sequence[str],
     cwd: Path,
     *,
     stdin: bytes | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     timeout: float = 60,
 ) -> Run:
-    """`unitgate ARGS` run from `cwd` in a fresh interpreter; fails the test if it does not finish."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR")}
-    environ.setdefault("UNITGATE_CACHE_DIR", str(cwd.parent / "unitgate-cache"))
-    environ["NO_COLOR"] = "1"
-    environ.update(env or {})
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "unitgate", *args],
-            cwd=cwd,
-            input=stdin if stdin is not None else b"",
-            capture_output=True,
-            env=environ,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"unitgate {' '.join(args)} did not finish within {timeout} s")
-    run = Run(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
-    assert run.code in (0, 1, 2), run.text[-3000:]
-    assert "internal error" not in run.text and "Traceback" not in run.text, run.text[-3000:]
+    """`unitgate ARGS` run from `cwd` (sechelp.unitgate, with stdin at its end when none is given);
+    fails the test unless it finished as designed."""
+    run = sechelp.unitgate(args, cwd, stdin=b"" if stdin is None else stdin, env=env, timeout=timeout)
+    assert_sane(run)
     return run
 
 
 def write(root: Path, files: Mapping[str, str]) -> Path:
     for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+        sechelp.write(root / name, content)
     return root
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +37,27 @@ def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def unitgate(args: Sequence[str], cwd: Path, *, timeout: float = 30, memory: int | None = None) -> Run:
-    """`unitgate ARGS` from `cwd`, with stdin an open pipe nobody writes to (as /dev/stdin often is in
-    CI) and stdout a pipe (as /proc/self/fd/1 is there). Fails the test when it does not finish."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR")}
-    env["UNITGATE_CACHE_DIR"] = str(cwd.parent / "cache")
-    env["NO_COLOR"] = "1"
+def unitgate(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    stdin: bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 30,
+    memory: int | None = None,
+) -> Run:
+    """`unitgate ARGS` from `cwd` in a fresh interpreter, stdout a pipe (as /proc/self/fd/1 is in CI).
+    stdin: these bytes, else an open pipe nobody writes to (as /dev/stdin often is in CI). The cache
+    is the test's own unless `env` says otherwise (None in `env` unsets a variable). Fails the test
+    when it does not finish."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR")}
+    environ["UNITGATE_CACHE_DIR"] = str(cwd.parent / "cache")
+    environ["NO_COLOR"] = "1"
+    for name, value in (env or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
     read_end, write_end = os.pipe()
     preexec = None
     if memory is not None and sys.platform.startswith("linux"):
@@ -51,14 +66,14 @@ def unitgate(args: Sequence[str], cwd: Path, *, timeout: float = 30, memory: int
         proc = subprocess.Popen(
             [sys.executable, "-m", "unitgate", *args],
             cwd=cwd,
-            stdin=read_end,
+            stdin=read_end if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=env,
+            env=environ,
             preexec_fn=preexec,
         )
         try:
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(input=stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
@@ -109,7 +124,7 @@ def make_host(tmp_path: Path) -> Path:
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -159,9 +159,9 @@ def test_structure_is_checked_even_when_the_schema_is_skipped(
 def test_a_cache_inside_the_repository_is_not_used(tmp_path: Path) -> None:
     root = _repo(tmp_path, "policy-version = 1\nmax-exposure = 9.9\n")
     for env in ({"UNITGATE_CACHE_DIR": str(root / ".cache")}, {"XDG_CACHE_HOME": str(root / "cache")}):
-        environ = {"UNITGATE_CACHE_DIR": env.get("UNITGATE_CACHE_DIR", "")}
-        if "XDG_CACHE_HOME" in env:
-            environ = {"XDG_CACHE_HOME": env["XDG_CACHE_HOME"]}
+        environ: dict[str, str | None] = {"UNITGATE_CACHE_DIR": env.get("UNITGATE_CACHE_DIR", "")}
+        if "XDG_CACHE_HOME" in env:  # the default location, only when UNITGATE_CACHE_DIR is not set
+            environ = {"XDG_CACHE_HOME": env["XDG_CACHE_HOME"], "UNITGATE_CACHE_DIR": None}
         run = unitgate(["check", "a.service"], root, env=environ)
         assert run.code == 0
     assert not (root / ".cache").exists() and not (root / "cache").exists()
