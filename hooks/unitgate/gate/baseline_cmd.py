@@ -8,6 +8,7 @@ import sys
 
 from unitgate import escape
 from unitgate.gate.baseline import FILE_NAME, record, repository_root, unit_files
+from unitgate.gate.command import input_error
 from unitgate.gate.run import check
 from unitgate.model import UnitInputError
 from unitgate.policy import PolicyError
@@ -23,12 +24,8 @@ def run(ns: argparse.Namespace) -> int:
         return 0
     try:
         result = check(paths, policy_file=ns.policy, grouped=False)
-    except PolicyError as exc:
-        print(f"unitgate: policy error: {escape.text(str(exc))}", file=sys.stderr)
-        return 2
-    except UnitInputError as exc:
-        print(f"unitgate: error: {escape.text(str(exc))}", file=sys.stderr)
-        return 2
+    except (PolicyError, UnitInputError) as exc:
+        return input_error(exc)
     if result.errors:  # a missing path or a broken policy: nothing half-done
         for error in result.errors:
             print(f"unitgate: {escape.text(error)}", file=sys.stderr)

@@ -81,6 +81,14 @@ def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
+def input_error(exc: PolicyError | UnitInputError) -> int:
+    """A policy or an input that stops a run, on stderr (escaped and bounded, as every message): exit 2.
+    The one spelling for `check`, `fix` and `baseline`."""
+    kind = "policy error" if isinstance(exc, PolicyError) else "error"
+    print(f"unitgate: {kind}: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def _baseline(ns: argparse.Namespace) -> Baseline | None:
     """`--baseline FILE`, else the repository root's baseline when there is one (gate/baseline.py,
     loaded only then: most repositories have none)."""
@@ -120,12 +128,8 @@ def run(ns: argparse.Namespace) -> int:
             scoring=getattr(ns, "scoring", None),
             keep=False,  # the report needs the findings only: stream (gate/batch.py)
         )
-    except PolicyError as exc:
-        print(f"unitgate: policy error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
-    except UnitInputError as exc:
-        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
+    except (PolicyError, UnitInputError) as exc:
+        return input_error(exc)
     findings: Sequence[Finding] = result.findings
     if fmt in ("github", "sarif"):
         findings = repository_relative(findings)

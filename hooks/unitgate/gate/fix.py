@@ -21,6 +21,7 @@ from unitgate import escape
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.gate.behaviour import changes
+from unitgate.gate.command import input_error
 from unitgate.gate.exposure import unit_check_fix, unit_exposure
 from unitgate.gate.units import evaluate_unit
 from unitgate.gate.whatif import (
@@ -208,12 +209,8 @@ def run(ns: argparse.Namespace) -> int:
         return EXIT_ERROR
     try:
         result = check(ns.paths, policy_file=ns.policy, grouped=False)
-    except PolicyError as exc:
-        print(f"unitgate: policy error: {escape.text(str(exc))}", file=sys.stderr)
-        return EXIT_ERROR
-    except UnitInputError as exc:
-        print(f"unitgate: error: {escape.text(str(exc))}", file=sys.stderr)
-        return EXIT_ERROR
+    except (PolicyError, UnitInputError) as exc:
+        return input_error(exc)
     if result.errors:  # a missing path or a broken policy: nothing half-done
         for error in result.errors:
             print(f"unitgate: {escape.text(error)}", file=sys.stderr)
