@@ -175,6 +175,11 @@ def is_quadlet(path: str) -> bool:
     return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
 
 
+def is_dropin(path: str) -> bool:
+    """A drop-in: `NAME.conf` in a directory named `*.d` (relative paths against the working directory)."""
+    return path.endswith(".conf") and os.path.dirname(os.path.abspath(path)).endswith(".d")
+
+
 def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAnalysis | None]:
     """The units a path affects, or a result explaining why there are none."""
     name = os.path.basename(path)
@@ -183,11 +188,12 @@ def resolve(path: str, rel: Release = SYSTEMD_252) -> tuple[list[Target], UnitAn
     if os.path.isdir(path):
         return [], _problem(path, name, LoadState.ERROR, "is a directory, not a unit file", UNREADABLE)
     parent = os.path.dirname(os.path.abspath(path))
-    home = os.path.dirname(parent) if name.endswith(".conf") and parent.endswith(".d") else parent
+    dropin = is_dropin(path)
+    home = os.path.dirname(parent) if dropin else parent
     refused = fsread.refusal_of(parent, dropins.search_path_for(home).boundary)
     if refused is not None:  # the path given leads through a directory symlink out of the repository
         return [], _problem(path, name, LoadState.ERROR, refused.message, refused.code)
-    if name.endswith(".conf") and parent.endswith(".d"):
+    if dropin:
         stem = os.path.basename(parent)[:-2]
         sp = dropins.search_path_for(os.path.dirname(parent))
         units = dropins.units_reached_by_dropin(sp, stem, rel.template_instance)

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from unitgate import fsread, spawn
+from unitgate.engine import is_dropin
 from unitgate.model import SelectionError
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
@@ -222,7 +223,7 @@ def stand_ins(deleted: str) -> list[str]:
     name = os.path.basename(deleted)
     if _is_quadlet_path(deleted):
         return _quadlet_stand_ins(deleted)
-    if name.endswith(".conf") and parent.endswith(".d"):
+    if is_dropin(deleted):
         sp = dropins.search_path_for(os.path.dirname(parent))
         units = dropins.units_reached_by_dropin(sp, os.path.basename(parent)[:-2])
         entries = [dropins.fragment_of(sp, u) for u in units]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis
-from unitgate.engine import Job, is_quadlet, iter_plan, plan, run_job
+from unitgate.engine import Job, is_dropin, is_quadlet, iter_plan, plan, run_job
 from unitgate.findings import Finding, Level, RunInfo, UnitSummary, blocking
 from unitgate.gate.batch import FileScan, UnitOutcome, map_units, scan_file
 from unitgate.gate.exposure import unit_exposure
@@ -181,7 +181,7 @@ def check(
     # A unit is judged once, under the first given path that reaches it: unit files go before drop-ins,
     # so its findings are about its own file whatever the order (a directory lists `grp-.service.d/`
     # before `grp-web.service`, and `check DIR` must say what `check` of its files says).
-    for given in sorted(paths, key=_is_dropin):
+    for given in sorted(paths, key=is_dropin):
         if is_quadlet(given):
             policy = policy_for(given)
             release = podman or (policy.container.podman if policy is not None else None)
@@ -396,10 +396,6 @@ def check(
     errors += [f"policy error: {message}" for message in broken_policies.values()]
     info = replace(info, errors=len(errors))
     return Result(tuple(final), info, tuple(suppressed), tuple(pairs), tuple(errors))
-
-
-def _is_dropin(path: str) -> bool:
-    return path.endswith(".conf") and os.path.dirname(path).endswith(".d")
 
 
 def cap_per_file(findings: Sequence[Finding], limit: int = FINDINGS_PER_FILE) -> list[Finding]:
