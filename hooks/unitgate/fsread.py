@@ -83,6 +83,12 @@ def repository_root(directory: str) -> str | None:
     return found
 
 
+def work_tree(start: str = ".") -> str:
+    """The repository holding `start` (its work tree), else `start` itself: where the repository's own
+    files (the baseline) live."""
+    return repository_root(start) or _absolute(start)
+
+
 def boundary_for(path: str, fallback: str | None = None) -> str:
     """The directory nothing read for `path` may leave: its git work tree, else `fallback` (the root
     being checked), else the directory holding `path` (for a drop-in in `x.d/`, the one above)."""

@@ -34,9 +34,7 @@ _LOCATION = r"[^\s,;()]+:\d+\b"
 _NUMBER = r"\d+(\.\d+)?"
 
 
-def repository_root(start: str = ".") -> str:
-    """The nearest directory at or above `start` holding `.git`; `start` itself when there is none."""
-    return fsread.repository_root(start) or os.path.abspath(start)
+repository_root = fsread.work_tree  # the baseline lives at its root
 
 
 def fingerprint(finding: Finding) -> str:

@@ -92,7 +92,7 @@ def input_error(exc: PolicyError | UnitInputError) -> int:
 def _baseline(ns: argparse.Namespace) -> Baseline | None:
     """`--baseline FILE`, else the repository root's baseline when there is one (gate/baseline.py,
     loaded only then: most repositories have none)."""
-    root = fsread.repository_root(".") or os.path.abspath(".")
+    root = fsread.work_tree()
     if ns.baseline is None and not os.path.lexists(os.path.join(root, BASELINE_FILE)):
         return None
     from unitgate.gate.baseline import load
