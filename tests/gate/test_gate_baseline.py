@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import Run, write_tree
 
 LEGACY = "[Unit]\nDescription=legacy backup job\n\n[Service]\nExecStart=/usr/bin/backup\n"
@@ -105,3 +107,52 @@ def test_a_broken_baseline_is_an_error(repo: Path, run_cli: Callable[..., Run]) 
     assert run.code == 2
     assert run.err.endswith("not a unitgate baseline (version 1)\n")
     assert run_cli("check", "--baseline", "missing.json", "units/web.service", cwd=repo).code == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"version": 1, "units": {"units/web.service": "not an entry"}}',
+        '{"version": 1, "units": {"units/web.service": {"exposure": "high"}}}',
+        '{"version": 1, "units": {"units/web.service": {"exposure": Infinity}}}',
+        '{"version": 1, "units": {"units/web.service": {"findings": [{"rule": "UG101"}]}}}',
+        "[" * 100000,
+    ],
+)
+def test_a_baseline_unitgate_did_not_write_is_an_error_not_a_crash(
+    repo: Path, run_cli: Callable[..., Run], content: str
+) -> None:
+    # The baseline is repository content: in a pull request, whoever opened it wrote it.
+    write_tree(repo, {"units/web.service": WEB, ".unitgate-baseline.json": content})
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 2
+    assert run.err.startswith("unitgate: error: ") and "internal error" not in run.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_baseline_that_is_a_fifo_or_leads_out_is_refused_without_waiting(
+    repo: Path, run_cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    write_tree(repo, {"units/web.service": WEB})
+    os.mkfifo(repo / ".unitgate-baseline.json")  # nobody writes to it: opening it would wait forever
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert (run.code, "not a regular file" in run.err) == (2, True), run.err
+    (repo / ".unitgate-baseline.json").unlink()
+    outside = tmp_path_factory.mktemp("host") / "secret.json"
+    outside.write_text('{"version": 1, "units": {}}')
+    (repo / ".unitgate-baseline.json").symlink_to(outside)
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 2 and "outside the repository" in run.err, run.err
+
+
+def test_recording_replaces_a_planted_link_instead_of_writing_through_it(
+    repo: Path, run_cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    write_tree(repo, {"units/web.service": WEB})
+    victim = tmp_path_factory.mktemp("host") / "profile"
+    victim.write_text("untouched\n")
+    (repo / ".unitgate-baseline.json").symlink_to(victim)
+    assert run_cli("baseline", cwd=repo).code == 0
+    assert victim.read_text() == "untouched\n"
+    assert not (repo / ".unitgate-baseline.json").is_symlink()
+    assert json.loads((repo / ".unitgate-baseline.json").read_text())["version"] == 1

@@ -78,38 +78,59 @@ def key_of(analysis: UnitAnalysis, root: str) -> str | None:
     return os.path.relpath(os.path.abspath(analysis.fragment), root).replace(os.sep, "/")
 
 
+MAX_BYTES = 64 * 1024 * 1024  # a baseline of 50,000 units with their findings is a few tens of MiB
+
+
+def _read(where: str) -> Any:
+    """The parsed JSON at `where`, read as every repository file is (fsread: a regular file, symlinks
+    only within the repository, never a FIFO or device, bounded); UnitInputError when it cannot be."""
+    import json  # here: a repository without a baseline never needs it
+
+    try:
+        raw = fsread.read_confined(where, fsread.boundary_for(where), MAX_BYTES)
+    except fsread.Refused as exc:
+        raise UnitInputError(Location(where), exc.refusal.message) from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise UnitInputError(Location(where), f"cannot read the baseline: {exc}") from None
+
+
+def _entry(unit: Any) -> Entry:
+    """One unit's entry; ValueError, TypeError or KeyError when it is not one unitgate wrote."""
+    exposure = unit.get("exposure")
+    findings = unit.get("findings", [])
+    if not isinstance(findings, list) or (exposure is not None and not isinstance(exposure, (int, float))):
+        raise TypeError("not an entry")
+    return Entry(
+        str(unit.get("unit", "")),
+        None if exposure is None else round(float(exposure) * 10),
+        tuple(
+            (str(f["fingerprint"]), str(f.get("rule", "")), str(f.get("directive") or "")) for f in findings
+        ),
+    )
+
+
 def load(path: str | None = None, update: bool = False) -> Baseline | None:
     """The baseline at `path` (default: the repository root's), or None when there is none."""
     root = repository_root()
     where = path or os.path.join(root, FILE_NAME)
-    try:
-        with open(where, encoding="utf-8") as handle:
-            import json  # here: a repository without a baseline never needs it
-
-            data = json.load(handle)
-    except FileNotFoundError:
+    if not os.path.lexists(where):
         if path is not None:
-            raise UnitInputError(Location(path), "no such baseline file") from None
+            raise UnitInputError(Location(path), "no such baseline file")
         return None
-    except (OSError, ValueError) as exc:
-        raise UnitInputError(Location(where), f"cannot read the baseline: {exc}") from None
+    data = _read(where)
+    not_ours = UnitInputError(Location(where), f"not a unitgate baseline (version {FORMAT_VERSION})")
     if (
         not isinstance(data, dict)
         or data.get("version") != FORMAT_VERSION
         or not isinstance(data.get("units"), dict)
     ):
-        raise UnitInputError(Location(where), f"not a unitgate baseline (version {FORMAT_VERSION})")
-    entries = {}
-    for name, unit in data["units"].items():
-        exposure = unit.get("exposure")
-        entries[name] = Entry(
-            unit.get("unit", ""),
-            None if exposure is None else round(float(exposure) * 10),
-            tuple(
-                (f["fingerprint"], f.get("rule", ""), f.get("directive") or "")
-                for f in unit.get("findings", [])
-            ),
-        )
+        raise not_ours
+    try:
+        entries = {str(name): _entry(unit) for name, unit in data["units"].items()}
+    except (AttributeError, TypeError, KeyError, ValueError, OverflowError):
+        raise not_ours from None
     return Baseline(where, os.path.dirname(os.path.abspath(where)), entries, update)
 
 
@@ -206,17 +227,23 @@ def write(path: str, units: Mapping[str, dict[str, Any]]) -> None:
     import json  # here, as below: `check` in a repository without a baseline never needs it
 
     data = {"version": FORMAT_VERSION, "tool": "unitgate", "units": dict(sorted(units.items()))}
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    # A new file renamed over the old name: a symlink planted there is replaced, never written through.
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def _existing_units(path: str) -> dict[str, dict[str, Any]]:
-    import json
-
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = _read(path)
+    except UnitInputError:
         return {}
     units = data.get("units") if isinstance(data, dict) else None
     return dict(units) if isinstance(units, dict) else {}
