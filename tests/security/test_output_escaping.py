@@ -248,3 +248,15 @@ def test_fix_output_cannot_forge_commands(tmp_path: Path) -> None:
     run = unitgate(["fix", "--diff", path], root)
     assert "PATH1" in run.out  # the hostile path is shown, escaped
     assert forged_commands(run.out) == [] and forged_commands(run.err) == []
+
+
+def test_printable_text_skips_no_escape() -> None:
+    # escape.text and escape.json_text skip their patterns for str.isprintable() text: that is only
+    # right while every character the patterns escape is unprintable.
+    import re
+
+    from unitgate import escape
+
+    for pattern in (escape._UNSAFE, escape._JSON_UNSAFE):
+        matched = [c for c in map(chr, range(0x110000)) if re.fullmatch(pattern, c)]
+        assert matched and not [c for c in matched if c.isprintable()]
