@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cached_property
-
+from unitgate.memo import cached_property
 from unitgate.model import Assignment, Diagnostic, Location
 from unitgate.records import Enum, NamedTuple, dataclass, field
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:  # the engine's types; analysis stays importable without the engine
+    from collections.abc import Mapping, Sequence
+
     from unitgate.security.info import SecurityInfo
     from unitgate.security.settings import UnitState
 

@@ -6,7 +6,6 @@ files -> parsed files -> merged unit state (every value knows its file:line) -> 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
 
 from unitgate import fsread
 from unitgate.analysis import LoadState, Merged, UnitAnalysis
@@ -19,6 +18,10 @@ from unitgate.security.info import build_info
 from unitgate.security.releases import DEFAULT_MODEL, MODELS, SYSTEMD_252, Release, release
 from unitgate.security.score import rating_for, score
 from unitgate.security.words import UnitContext
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
 
 # Diagnostic codes of this stage (files not read at all: fsread.OUTSIDE, NOT_REGULAR, TOO_LARGE).
 UNREADABLE = fsread.UNREADABLE

@@ -18,7 +18,9 @@ Imports nothing of unitgate's, so every layer (engine messages, gate, reporters,
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 # C0 controls (TAB included: a tab inside a value is as invisible as any other), DEL, C1, the line and
 # paragraph separators, the zero-width and bidirectional formatting characters (the "Trojan Source"
@@ -40,7 +42,9 @@ def _visible(match: re.Match[str]) -> str:
 
 def text(value: str) -> str:
     """`value` with nothing a terminal or the GitHub runner would act on."""
-    if not value.isprintable() and re.search(_UNSAFE, value):
+    if not value.isprintable():
+        import re  # only unprintable text needs it: `re` (with enum, functools) is ~7 ms of a hook start
+
         value = re.sub(_UNSAFE, _visible, value)
     return value.replace(_LEGACY_COMMAND, "##\\x5b")
 
@@ -79,7 +83,9 @@ def json_text(document: str) -> str:
     # json.dumps writes ASCII unless told otherwise: then only DEL can need an escape (checks in O(1)
     # and one memchr, where isprintable() reads every character).
     unsafe = not document.isascii() or "\x7f" in document
-    if unsafe and not document.isprintable() and re.search(_JSON_UNSAFE, document):
+    if unsafe and not document.isprintable():
+        import re
+
         document = re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m[0]):04x}", document)
     # "#" is rare in a unit's JSON, and looking for one character is far cheaper than for three.
     return document.replace(_LEGACY_COMMAND, "##\\u005b") if "#" in document else document

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from collections.abc import Sequence
 from functools import partial
 
 from unitgate import escape
@@ -19,6 +17,8 @@ from unitgate.security.score import CheckRows, check_head, format_tenths, rating
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
     from typing import Any
 
 _ANALYSED = (LoadState.LOADED, LoadState.MASKED, LoadState.SKIPPED)

@@ -12,10 +12,13 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
 
 from unitgate.analysis import CheckResult
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _GAP = 2
 

@@ -6,10 +6,12 @@ decide anything. A rule's id never changes meaning: a retired rule keeps its row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate.model import Location
 from unitgate.records import Enum, dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class Level(str, Enum):

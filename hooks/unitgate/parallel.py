@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from typing import TypeVar
 
     T = TypeVar("T")

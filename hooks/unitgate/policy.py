@@ -12,11 +12,10 @@ Every problem raises PolicyError naming the file and the key path; the gate turn
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Mapping
 
 from unitgate import escape, fsread, policy_cache
+from unitgate.memo import pattern
 from unitgate.policy_check import check_semantics, check_structure, check_values, validate_schema
 from unitgate.policy_releases import check_requirements_exist
 from unitgate.policy_terms import (
@@ -46,6 +45,7 @@ from unitgate.records import dataclass, field
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, Protocol
 
 # Re-exported: the gate, suppressions and tests import these from here.
@@ -338,7 +338,7 @@ _POLICY_TABLE = rf"(?m)^[ \t]*\[\[?[ \t]*{_TOOL}[ \t]*\.[ \t]*{_UNITGATE}[ \t]*[
 
 def mentions_policy_table(raw: bytes) -> bool:
     """Whether a pyproject.toml has a `[tool.unitgate...]` table header: only then is it parsed."""
-    return re.search(_POLICY_TABLE, raw) is not None
+    return pattern(_POLICY_TABLE).search(raw) is not None
 
 
 def read_policy_bytes(path: str | os.PathLike[str], shown: str) -> bytes:
@@ -386,7 +386,7 @@ def _parse_toml(raw: bytes, shown: str) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(shown, f"not UTF-8 (byte {exc.start})") from None
-    long_key = re.search(_LONG_KEY, text)
+    long_key = pattern(_LONG_KEY).search(text)
     if long_key is not None:
         line = text.count("\n", 0, long_key.start()) + 1
         raise PolicyError(shown, f"line {line}: a dotted key or value with more than {KEY_PARTS_MAX} parts")

@@ -31,9 +31,9 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-from functools import cache
 
 from unitgate import __version__
+from unitgate.memo import cache
 from unitgate.policy_check import cache_dir
 from unitgate.policy_terms import SCHEMA_FILE
 

@@ -3,9 +3,7 @@ later systemd release knows can never be met under that model, and is a policy e
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-
+from unitgate.memo import pattern
 from unitgate.model import Assignment, Location
 from unitgate.policy_terms import (
     CAPABILITY_DIRECTIVES,
@@ -19,6 +17,7 @@ from unitgate.policy_terms import (
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from unitgate.security.releases import Release
@@ -70,8 +69,8 @@ def _probe_texts(value: Value) -> tuple[str, ...]:
 def _newer_message(engine: str, model: str) -> str:
     """The engine's 'X=v: systemd 252 ignores this value (added in 257); ...' (or 'X= is not known to
     systemd 252 (added in 257)...') as a policy problem."""
-    what = re.split(r": | is not known", engine, maxsplit=1)[0]
-    since = re.search(r"added in (\d+)", engine) or re.search(r"systemd (\d+) knows it", engine)
+    what = pattern(r": | is not known").split(engine, maxsplit=1)[0]
+    since = pattern(r"added in (\d+)").search(engine) or pattern(r"systemd (\d+) knows it").search(engine)
     added = int(since[1]) if since else 0
     later = next((m for m in SYSTEMD_MODELS if int(m.rpartition("-")[2]) >= added), None)
     fix = f"require what {model} knows"

@@ -7,13 +7,16 @@ rule checks and how to fix it come from the rule table (findings.py); this modul
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
 from unitgate.findings import RULE_BY_ID, RULES, Level, Rule
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 # Where the pages are published; the GitHub action points it at the action's own repository.
 DOCS_URL_DEFAULT = "https://example.invalid/unitgate/blob/main/docs/rules/"

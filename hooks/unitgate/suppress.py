@@ -12,13 +12,15 @@ without one still applies but is itself a finding (UG401), so the commit stays b
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-
 from unitgate.findings import RULE_BY_ID, Finding
+from unitgate.memo import pattern
 from unitgate.model import Location
 from unitgate.policy import canonical_directive, display_directive
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 _COMMENT = r"^[ \t]*[#;][ \t]*unitgate[ \t]*:(?P<body>.*)$"
 _CLAUSE = r"^(?P<kind>disable-next-line|disable-file|disable)[ \t]*=[ \t]*(?P<targets>[^ \t]*)"
@@ -53,7 +55,7 @@ class Suppression:
 
     @property
     def shown_targets(self) -> str:
-        return ",".join(t if re.compile(_RULE).match(t) else display_directive(t) for t in self.targets)
+        return ",".join(t if pattern(_RULE).match(t) else display_directive(t) for t in self.targets)
 
 
 def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
@@ -64,7 +66,7 @@ def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
     continued = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        match = re.compile(_COMMENT).match(line) if "unitgate" in line else None  # most lines: no regex
+        match = pattern(_COMMENT).match(line) if "unitgate" in line else None  # most lines: no regex
         if match and not continued:
             result = _parse_comment(Location(path, number), match["body"])
             if isinstance(result, Finding):
@@ -89,7 +91,7 @@ def parse(path: str, text: str) -> tuple[list[Suppression], list[Finding]]:
 
 def _parse_comment(location: Location, body: str) -> Suppression | Finding:
     body = body.strip()
-    clause = re.compile(_CLAUSE).match(body)
+    clause = pattern(_CLAUSE).match(body)
     if not clause:
         return _malformed(location, f"expected disable=... or disable-file=..., found {body!r}")
     raw_targets = [t for t in clause["targets"].split(",") if t]
@@ -97,18 +99,18 @@ def _parse_comment(location: Location, body: str) -> Suppression | Finding:
         return _malformed(location, f"{clause['kind']}= names no rule id or directive")
     targets: list[str] = []
     for target in raw_targets:
-        if re.compile(_RULE).match(target):
+        if pattern(_RULE).match(target):
             if target not in RULE_BY_ID:
                 return _malformed(location, f"unknown rule id {target!r}")
             targets.append(target)
-        elif re.compile(_DIRECTIVE).match(target):
+        elif pattern(_DIRECTIVE).match(target):
             targets.append(canonical_directive(target))
         else:
             return _malformed(location, f"{target!r} is neither a rule id (UG101) nor a directive name")
     rest = body[clause.end() :].strip()
     reason: str | None = None
     if rest:
-        found = re.compile(_REASON).match(rest)
+        found = pattern(_REASON).match(rest)
         if not found:
             return _malformed(location, f'expected reason="..." after the targets, found {rest!r}')
         reason = (found["dq"] if found["dq"] is not None else found["sq"]).strip() or None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 
 from unitgate import fsread
 from unitgate.analysis import UnitAnalysis
@@ -26,6 +25,7 @@ from unitgate.records import dataclass, field, replace
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
 FILE_NAME = BASELINE_FILE

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -12,6 +11,10 @@ from unitgate.gate.command import input_error
 from unitgate.gate.run import check
 from unitgate.model import UnitInputError
 from unitgate.policy import PolicyError
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

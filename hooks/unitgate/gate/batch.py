@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 
 from unitgate.analysis import UnitAnalysis
@@ -30,6 +29,7 @@ from unitgate.suppress import Suppression, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 

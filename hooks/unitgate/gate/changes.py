@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
 
 from unitgate import fsread, spawn
 from unitgate.engine import is_dropin
@@ -28,6 +27,10 @@ from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
 from unitgate.policy_find import Finder
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 # Unit files, drop-ins in unit drop-in directories (foo.service.d/, foo-.service.d/, foo@.service.d/,
 # the top-level service.d/) and quadlet .container files, with their drop-ins.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from unitgate import escape, fsread
 from unitgate.findings import Finding
@@ -18,6 +17,7 @@ from unitgate.records import replace
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from unitgate.gate.baseline import Baseline
 

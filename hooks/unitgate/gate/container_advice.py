@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import Finding, tenths
 from unitgate.gate.container_values import Container
 from unitgate.gate.exposure import exposure_advice, saved, savings
 from unitgate.policy import ContainerRules
 from unitgate.quadlet.score import CAP_GROUPS, rescore
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _FIXES: dict[str, str] = {
     "Privileged": "remove --privileged",

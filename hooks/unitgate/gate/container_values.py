@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterable
-from functools import cached_property
 
 from unitgate.analysis import UnitAnalysis
+from unitgate.memo import cached_property
 from unitgate.model import Assignment, Location
 from unitgate.policy import CONTAINER_BOOLEANS, ContainerRules, Value
 from unitgate.quadlet.engine import QuadletInspection
@@ -23,6 +22,10 @@ from unitgate.quadlet.generate import Arg
 from unitgate.quadlet.parser import parse_bool
 from unitgate.quadlet.posture import ContainerPosture, Decided, Flag, parse_run_args
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # [Container] keys quadlet reads with LookupAll* (every value counts; an empty one resets the list).
 LIST_KEYS = frozenset(

@@ -7,7 +7,6 @@ points at the line that decided the value, or at the `[Container]` header of the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.findings import Finding
@@ -37,6 +36,10 @@ from unitgate.policy import CONTAINER_BOOLEANS, ContainerRules, Value
 from unitgate.quadlet.engine import QuadletInspection
 from unitgate.quadlet.posture import ALL_CAPS, Flag
 from unitgate.records import replace
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 
 def evaluate(analysis: UnitAnalysis, inspection: QuadletInspection, rules: ContainerRules) -> list[Finding]:

@@ -4,13 +4,15 @@ engine does it (security/score.py's `ceil_div`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-
 from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import tenths
 from unitgate.policy import UnitPolicy, canonical_check
 from unitgate.security.checks import CHECKS
 from unitgate.security.score import aggregate, ceil_div
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 MAX_SUGGESTIONS = 5
 

@@ -10,12 +10,10 @@ and after are printed; `--diff` prints the drop-in as a diff and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
 
 from unitgate import escape
 from unitgate.analysis import UnitAnalysis
@@ -34,6 +32,11 @@ from unitgate.gate.whatif import (
 from unitgate.model import UnitInputError
 from unitgate.policy import PolicyError, UnitPolicy, canonical_check
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _WRITABLE = re.compile(r"^[A-Z][A-Za-z]*=\S")  # a plain `Key=value` line in the unit's own section

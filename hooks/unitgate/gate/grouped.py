@@ -4,11 +4,13 @@ baseline, which all work per directive."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from unitgate.findings import Finding
 from unitgate.model import Location
 from unitgate.records import replace
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 def group_missing(findings: Sequence[Finding], dropins: Mapping[str, str]) -> list[Finding]:

@@ -9,7 +9,6 @@ them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from unitgate.analysis import CheckResult, UnitAnalysis
 from unitgate.findings import Finding, tenths
@@ -23,6 +22,10 @@ from unitgate.model import Location
 from unitgate.policy import CAPABILITY_DIRECTIVES, UnitPolicy, Value, display_directive
 from unitgate.records import dataclass
 from unitgate.security.settings import parse_boolean
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass(frozen=True)

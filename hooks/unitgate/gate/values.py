@@ -11,10 +11,8 @@ engine does not track (paths, environment...) are compared as the merged lines i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
-
 from unitgate.analysis import Merged, UnitAnalysis
+from unitgate.memo import lru_cache
 from unitgate.model import Assignment, Location
 from unitgate.records import Enum, dataclass
 from unitgate.security import names
@@ -23,6 +21,10 @@ from unitgate.security.info import SecurityInfo, build_info
 from unitgate.security.releases import DEFAULT_MODEL, MODELS, release
 from unitgate.security.settings import UnitState, apply, capability_mask, new_state, parse_boolean
 from unitgate.security.words import UnitContext
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class Kind(Enum):

@@ -4,11 +4,14 @@ before anything is written (the engine loads the unit with the drop-in overlaid,
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.engine import load_unit, resolve
 from unitgate.parse.dropins import normalize
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DEFAULT_NAME = "50-unitgate.conf"
 WHATIF_NAME = "~~unitgate-every-finding-fixed.conf"  # sorts after any drop-in name

@@ -8,11 +8,10 @@ path applies inside it; any other directory is a search path of its own.
 from __future__ import annotations
 
 import os
-import re
 import stat
-from functools import lru_cache
 
 from unitgate import fsread
+from unitgate.memo import lru_cache
 from unitgate.parse import unitname
 from unitgate.records import dataclass
 
@@ -139,9 +138,6 @@ def _in_root(root: str | None, target: str, link_dir: str) -> str:
     return normalize(os.path.join(link_dir, target))
 
 
-_LINK_TEXT = r"[^\s=\[\]#;]+"  # one word, nothing of unit-file syntax
-
-
 def link_target(path: str) -> str | None:
     """Where a symlink points; also for a symlink that git checked out as a plain file.
 
@@ -158,7 +154,7 @@ def link_target(path: str) -> str | None:
         text = fsread.read_confined(path, os.path.dirname(path) or ".", 255).decode("utf-8")
     except (OSError, UnicodeDecodeError, fsread.Refused):
         return None
-    if not re.compile(_LINK_TEXT).fullmatch(text):
+    if text.split() != [text] or any(c in text for c in "=[]#;"):  # one word, nothing of unit-file syntax
         return None
     name = text.rstrip("/").rpartition("/")[2]
     return text if text == DEV_NULL or unitname.is_valid(name) or name.endswith(".conf") else None

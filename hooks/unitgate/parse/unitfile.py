@@ -6,11 +6,13 @@ What a value means is decided per directive in `unitgate.security.settings`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
+from unitgate.memo import pattern
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LONG_LINE_MAX = 1024 * 1024  # systemd's LONG_LINE_MAX: one byte less is the longest line it reads
 BOM = b"\xef\xbb\xbf"
@@ -59,7 +61,7 @@ def physical_lines(data: bytes) -> Iterator[bytes]:
         yield from data.splitlines()  # bytes.splitlines() knows exactly \n, \r and \r\n
         return
     start = 0
-    for m in re.compile(_LINE_END).finditer(data):
+    for m in pattern(_LINE_END).finditer(data):
         yield data[start : m.start()]
         start = m.end()
     if start < len(data):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from unitgate.memo import lru_cache
 
 UNIT_TYPES = (
     "service",

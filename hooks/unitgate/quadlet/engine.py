@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
 
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -35,6 +34,10 @@ from unitgate.quadlet.releases import PODMAN_5_4, Release, release
 from unitgate.quadlet.score import MODEL, MODELS, Score, score_model
 from unitgate.quadlet.specifiers import SpecifierContext, expand
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ sequences, not whole lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.cmdline import Arg
@@ -57,6 +56,10 @@ from unitgate.quadlet.parser import (
 )
 from unitgate.quadlet.releases import PODMAN_5_4, Release
 from unitgate.records import dataclass, replace
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # The converter's pieces live in gen_text, gen_service and gen_shared; their public names stay
 # importable from here (the engine and the gate import them from this module).

@@ -8,8 +8,6 @@ rejects the whole file.  Every assignment keeps the file:line of its first physi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 from unitgate import fsread
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.words import (
@@ -21,6 +19,10 @@ from unitgate.quadlet.words import (
     split_words,
 )
 from unitgate.records import dataclass, field
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 # Word splitting lives in words.py; its public names stay importable from here.
 __all__ = [

@@ -8,8 +8,6 @@ Every field remembers the quadlet line that decided it (`None`: podman's default
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate.model import Location
 from unitgate.quadlet.cmdline import Arg
 from unitgate.quadlet.posture_types import (
@@ -23,6 +21,10 @@ from unitgate.quadlet.posture_types import (
 )
 from unitgate.quadlet.run_args import Flag, parse_run_args, posture_from_args
 from unitgate.records import dataclass, field, replace
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # The posture's values live in posture_types and the reading of `podman run` arguments in run_args;
 # their public names stay importable from here (the engine, the scores and the gate use them).

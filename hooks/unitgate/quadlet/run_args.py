@@ -4,12 +4,14 @@ winning for single-valued flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from unitgate.model import Location
 from unitgate.quadlet.cmdline import Arg
 from unitgate.quadlet.posture_types import ContainerPosture, Decided, Item, Mount, Port
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 # podman run's flags that take no value (everything else takes one).
 

@@ -4,11 +4,13 @@ says how bad it is, why, and which line decided it. Pure functions; the weights 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from unitgate.model import Location
 from unitgate.quadlet.posture import ContainerPosture, mount_risk
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Verdict = tuple[int, str, Location | None]  # badness, description, deciding line
 

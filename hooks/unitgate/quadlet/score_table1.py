@@ -3,8 +3,6 @@ Frozen: a changed weight or range is a new model version (tests pin this table's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from unitgate.quadlet.posture import ContainerPosture
 from unitgate.quadlet.score_rules import (
     Check,
@@ -28,6 +26,10 @@ from unitgate.quadlet.score_rules import (
     _user,
     _userns,
 )
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Capability groups: the same caps systemd-analyze singles out, grouped by what they give away.
 CAP_GROUPS: tuple[tuple[str, str, int, frozenset[str]], ...] = (

@@ -4,13 +4,15 @@ for a container whose root is host root and for one in a user namespace, and the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from unitgate.model import Location
 from unitgate.quadlet.posture import RUNTIME_SOCKETS, ContainerPosture, MountRisk, mount_risk
 from unitgate.quadlet.score_rules import Check, _devices
 from unitgate.quadlet.score_table1 import CHECKS
 from unitgate.records import dataclass
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # quadlet-2: quadlet-1's rows, plus breakout paths that set a floor under the exposure.
 #

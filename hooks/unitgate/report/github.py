@@ -12,11 +12,13 @@ and listed in the job summary (report/summary.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate import escape
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo
 from unitgate.report import text
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ANNOTATIONS_PER_KIND = 10  # actions/runner _maxCountPerIssueType
 ANNOTATIONS_PER_JOB = 50  # GitHub's limit for a whole job; one unitgate step stays within it

@@ -6,13 +6,13 @@ Adding keys keeps version 1; renaming or removing one makes version 2.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from unitgate import escape, ruledocs
 from unitgate.findings import RULE_BY_ID, Finding, Level, RunInfo, counts, man_url, rule_url
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 FORMAT_VERSION = 1

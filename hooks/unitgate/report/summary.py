@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 
 from unitgate import escape
 from unitgate.findings import Finding, RunInfo, tenths
 from unitgate.report import SUMMARY_ENV, github, text
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MAX_LISTED = 500  # findings listed in the summary (GitHub caps a step's summary at 1 MiB)
 

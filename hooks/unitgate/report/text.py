@@ -3,11 +3,13 @@ then a one-line summary. ANSI colours only when `info.color` (the caller checks 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate import escape
 from unitgate.findings import Finding, Level, RunInfo, counts
 from unitgate.policy_terms import DEFAULT_SCORING
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"

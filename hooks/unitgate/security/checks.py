@@ -9,8 +9,8 @@ Weights, ranges and texts are systemd's (v252.38); newer scoring models can add 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
+from unitgate.memo import lru_cache
 from unitgate.records import dataclass
 from unitgate.security import names, syscalls
 from unitgate.security.info import SecurityInfo

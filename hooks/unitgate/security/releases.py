@@ -13,8 +13,7 @@ later: CAP_CHECKPOINT_RESTORE is the last one), which is what every supported di
 
 from __future__ import annotations
 
-from functools import cache
-
+from unitgate.memo import cache
 from unitgate.records import dataclass
 from unitgate.security import keys, syscalls
 

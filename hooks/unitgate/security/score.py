@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 
 from unitgate.analysis import CheckResult
+from unitgate.memo import lru_cache
 from unitgate.model import Location
 from unitgate.records import dataclass, field, overload
 from unitgate.security.checks import CHECKS, Check

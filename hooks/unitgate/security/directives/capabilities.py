@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate.model import Assignment
 from unitgate.security import names
 from unitgate.security.directives.state import OK, Handler, Outcome, UnitState, safe_atoi, warn
 from unitgate.security.releases import PINNED_KERNEL_CAP_LAST, Release
 from unitgate.security.words import Extract, UnitContext, WordError, split_words
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def capability_mask(words: Sequence[str], numeric_max: int = names.CAP_NUMERIC_MAX) -> int:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-
 from unitgate.model import Assignment
 from unitgate.security.directives.state import (
     NOTICE,
@@ -17,6 +14,10 @@ from unitgate.security.directives.state import (
     warn,
 )
 from unitgate.security.words import SpecifierError, UnitContext
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 SERVICE_TYPES = ("simple", "exec", "forking", "oneshot", "dbus", "notify", "idle")
 RESTART_MODES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
@@ -84,7 +85,7 @@ def enum_of(attr: str, members: Sequence[str], boolean_yes: str | None = None) -
 
 
 def umask(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
-    if not re.fullmatch(r"[0-7]+", a.value) or int(a.value, 8) > 0o7777:
+    if not a.value or any(c not in "01234567" for c in a.value) or int(a.value, 8) > 0o7777:
         return warn(a, "not an octal mode (at most 07777), ignored")
     state.umask = int(a.value, 8)
     state.touch("umask", a.location)

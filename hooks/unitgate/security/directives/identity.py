@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from unitgate.model import Assignment, Diagnostic
 from unitgate.security.directives.state import (
     NOTICE,
@@ -11,6 +9,7 @@ from unitgate.security.directives.state import (
     Handler,
     Outcome,
     UnitState,
+    collapse_slashes,
     fatal,
     is_normalized,
     path_problem,
@@ -101,7 +100,7 @@ def root_path(attr: str | None) -> Handler:
         if problem is not None:
             return fatal(a, problem)
         if attr is not None:
-            setattr(state, attr, re.sub(r"/+", "/", path) if path else None)
+            setattr(state, attr, collapse_slashes(path) if path else None)
             state.touch(attr, a.location)
         return OK
 
@@ -123,7 +122,7 @@ def working_directory(state: UnitState, a: Assignment, ctx: UnitContext) -> Outc
         return reject(a, str(exc), ignore)
     problem = path_problem(path)
     if problem is None:
-        state.working_directory, state.working_directory_home = re.sub(r"/+", "/", path), False
+        state.working_directory, state.working_directory_home = collapse_slashes(path), False
         state.touch("working_directory", a.location)
         return OK
     return reject(a, problem, ignore)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from unitgate.model import Assignment, Diagnostic
-from unitgate.security.directives.state import OK, Handler, Outcome, UnitState, parse_boolean, warn
+from unitgate.security.directives.state import (
+    OK,
+    Handler,
+    Outcome,
+    UnitState,
+    collapse_slashes,
+    parse_boolean,
+    warn,
+)
 from unitgate.security.words import Extract, SpecifierError, UnitContext, WordError, split_words
 
 _LOCALHOST_NAMES = ("localhost", "localhost.", "localhost.localdomain", "localhost.localdomain.")
@@ -104,7 +110,7 @@ def device_allow(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
         return warn(a, f"{exc}, ignored")
     rest = a.value.split(None, 1)[1].strip() if len(a.value.split(None, 1)) > 1 else ""
     if not path.startswith(("block-", "char-")):
-        path = re.sub(r"/+", "/", path).rstrip("/") or "/"
+        path = collapse_slashes(path).rstrip("/") or "/"
         if not path.startswith("/dev/") and not path.startswith("/run/systemd/inaccessible/"):
             return warn(a, f"invalid device node path '{path}', ignored")
     if rest and any(c not in "rwm" for c in rest):

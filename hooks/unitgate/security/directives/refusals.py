@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.security.directives.state import FATAL_VALUE, UnitState
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # Non-service units are refused when the setting that defines them is missing (each type's verify).
 _REQUIRED_BY_TYPE = {

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from unitgate.memo import lru_cache
 from unitgate.model import Assignment, Diagnostic
 from unitgate.security import names, syscalls
 from unitgate.security.directives.state import OK, Outcome, UnitState, safe_atoi, warn

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -165,16 +164,34 @@ def path_problem(path: str) -> str | None:
     return None
 
 
+def collapse_slashes(path: str) -> str:
+    """Each run of "/" as one (what path_simplify() does to them)."""
+    while "//" in path:
+        path = path.replace("//", "/")
+    return path
+
+
+_DIGITS = {"0x": "0123456789abcdefABCDEF", "0o": "01234567", "0b": "01"}  # after strtol's base-0 prefixes
+
+
 def safe_atoi(word: str) -> int | None:
-    """safe_atoi(): C strtol with base 0 (0x hex, 0 octal, 0b/0o prefixes), optional sign."""
-    m = re.fullmatch(r"[ \t\n\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", word)
-    if m is None:
-        return None
-    digits = m.group(2)
-    if digits[:2].lower() in ("0x", "0o", "0b"):
+    """safe_atoi(): C strtol with base 0 (0x hex, 0 octal, 0b/0o prefixes), optional sign; the whole
+    word must be the number (after leading whitespace)."""
+    digits = word.lstrip(" \t\n\r")
+    negative = digits.startswith("-")
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    allowed = _DIGITS.get(digits[:2].lower())
+    if allowed is not None:  # 0x…, 0o…, 0b…: at least one digit of that base
+        if len(digits) < 3 or not all(c in allowed for c in digits[2:]):
+            return None
         value = int(digits, 0)
-    elif digits.startswith("0"):
+    elif not (digits.isascii() and digits.isdigit()):
+        return None
+    elif digits.startswith("0"):  # C's octal: 0, 017
+        if not all(c in "01234567" for c in digits):
+            return None
         value = int(digits, 8)
     else:
         value = int(digits)
-    return -value if m.group(1) == "-" else value
+    return -value if negative else value

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
+from unitgate.memo import cache
 from unitgate.security.releases import Release
 
 

@@ -10,8 +10,7 @@ parser that keeps KillMode=.)
 
 from __future__ import annotations
 
-import re
-
+from unitgate.memo import pattern
 from unitgate.model import Assignment, Diagnostic
 from unitgate.security.directives.state import NOTICE, OK, Handler, Outcome, UnitState, path_problem, warn
 from unitgate.security.words import Extract, SpecifierError, UnitContext, WordError, split_words
@@ -21,8 +20,21 @@ _TIME_UNITS = (  # parse_time()'s table: the first unit that prefixes the rest w
     *("msec", "ms", "m", "hours", "hour", "hr", "h", "days", "day", "d", "weeks", "week", "w"),
     *("years", "year", "y", "usec", "us", "μs", "µs"),
 )
-_NUMBER = r"[0-9]*(?:\.[0-9]*)?"
 _WS = " \t\n\r"
+
+
+def _digits_end(s: str, pos: int) -> int:
+    """Where the run of ASCII digits from `pos` ends."""
+    end, n = pos, len(s)
+    while end < n and "0" <= s[end] <= "9":
+        end += 1
+    return end
+
+
+def _number_end(s: str, pos: int) -> int:
+    """Where parse_time()'s number from `pos` ends: digits, then optionally "." and more digits."""
+    end = _digits_end(s, pos)
+    return _digits_end(s, end + 1) if s.startswith(".", end) else end
 
 
 def time_span_is_valid(text: str) -> bool:
@@ -38,10 +50,10 @@ def time_span_is_valid(text: str) -> bool:
         if not rest:
             break
         pos = len(s) - len(rest)
-        m = re.compile(_NUMBER).match(s, pos)
-        if m is None or m.end() == pos or s[pos : m.end()] == ".":
+        end = _number_end(s, pos)
+        if end == pos or s[pos:end] == ".":
             return False
-        pos = len(s) - len(s[m.end() :].lstrip(_WS))
+        pos = len(s) - len(s[end:].lstrip(_WS))
         unit = next((u for u in _TIME_UNITS if s.startswith(u, pos)), "")
         pos += len(unit)
     return True
@@ -58,7 +70,6 @@ def _time_or_empty(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome
     return OK if not a.value.strip(_WS) else _time(state, a, ctx)
 
 
-_SIZE = r"[0-9]+(?:\.[0-9]+)?\s*[KMGTPE]?B?|[0-9]+"
 _RLIMIT_KIND = {
     "RLIMIT_CPU": "sec",
     "RLIMIT_RTTIME": "usec",
@@ -76,11 +87,29 @@ def _rlimit_part_is_valid(kind: str, part: str) -> bool:
     if kind in ("sec", "usec"):
         return time_span_is_valid(part)
     if kind == "nice":
-        m = re.fullmatch(r"[+-]?[0-9]+", part)
-        return m is not None and (-20 <= int(part) <= 19 if part[0] in "+-" else 0 <= int(part) <= 40)
+        digits = part[1:] if part.startswith(("+", "-")) else part
+        if not (digits.isascii() and digits.isdigit()):
+            return False
+        return -20 <= int(part) <= 19 if part[0] in "+-" else 0 <= int(part) <= 40
     if kind == "size":
-        return re.compile(_SIZE).fullmatch(part) is not None
+        return _size(part) is not None
     return part.isascii() and part.isdigit()
+
+
+def _size(part: str) -> tuple[str, str] | None:
+    """A size as the limits read it, split into its number and its unit letter ("" for none): digits,
+    optionally "." and digits, blanks, then optionally one of KMGTPE and optionally "B"."""
+    end = _digits_end(part, 0)
+    if end == 0:
+        return None
+    if part.startswith(".", end):
+        fraction = _digits_end(part, end + 1)
+        if fraction == end + 1:
+            return None
+        end = fraction
+    rest = part[end:].lstrip()
+    unit = rest[:1] if rest[:1] and rest[:1] in "KMGTPE" else ""
+    return (part[:end], unit) if rest[len(unit) :] in ("", "B") else None
 
 
 def _rlimit(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
@@ -105,9 +134,9 @@ def _rlimit_magnitude(part: str) -> float | None:
         return float("inf")
     if part.isascii() and part.isdigit():
         return float(part)
-    m = re.fullmatch(r"([0-9]+)\s*([KMGTPE])B?", part)
-    if m is not None:
-        return float(m.group(1)) * float(1024 ** ("KMGTPE".index(m.group(2)) + 1))
+    size = _size(part)
+    if size is not None and size[0].isdigit() and size[1]:  # whole number and a unit: 512K, 4 GB
+        return float(size[0]) * float(1024 ** ("KMGTPE".index(size[1]) + 1))
     return None
 
 
@@ -135,9 +164,6 @@ def _documentation_url_is_valid(url: str) -> bool:
     return False
 
 
-_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-
-
 def _environment(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     if not a.value:
         return OK
@@ -154,7 +180,8 @@ def _environment(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
             continue
         name, eq, value = text.partition("=")
         bad_value = any((ord(c) < 0x20 and c not in "\t\n") or ord(c) == 0x7F for c in value)
-        if not eq or not re.compile(_ENV_NAME).fullmatch(name) or bad_value:
+        # An ASCII identifier is exactly [A-Za-z_][A-Za-z0-9_]*, systemd's env_name_is_valid() letters.
+        if not eq or not (name.isascii() and name.isidentifier()) or bad_value:
             diags += warn(a, f"'{text}' is not a KEY=VALUE assignment, ignored").diagnostics
     return Outcome(tuple(diags))
 
@@ -201,7 +228,7 @@ def _cpu_quota(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     """parse_permyriad_unbounded(): N%, N.N%, N.NN%, N‰, N‱ and more than zero."""
     if not a.value:
         return OK
-    m = re.fullmatch(r"([0-9]+)(?:\.([0-9]{1,2}))?%|([0-9]+)(?:\.([0-9]))?‰|([0-9]+)‱", a.value)
+    m = pattern(r"([0-9]+)(?:\.([0-9]{1,2}))?%|([0-9]+)(?:\.([0-9]))?‰|([0-9]+)‱").fullmatch(a.value)
     if m is not None and any(g and int(g) for g in m.groups()):
         return OK
     return warn(a, "not a CPU quota (a percentage above 0), ignored")
