@@ -189,3 +189,73 @@ def test_enum_behaves_as_the_standard_one() -> None:
     import enum
 
     assert _enum_behaviour(records.Enum) == _enum_behaviour(enum.Enum)
+
+
+def _named_tuple_behaviour(base: Any) -> list[object]:
+    class Row(base):  # type: ignore[misc, valid-type]
+        """A row."""
+
+        name: str
+        value: int = 0
+        tags: tuple[str, ...] = ()
+
+        @property
+        def shown(self) -> str:
+            return f"{self.name}={self.value}"
+
+    class One(base):  # type: ignore[misc, valid-type]
+        only: int
+
+    row = Row("a", 2)
+    seen: list[object] = [
+        row,
+        tuple(row),
+        repr(row),
+        row.shown,
+        row.name,
+        row[1],
+        Row(name="b"),
+        Row("c", tags=("x",)),
+        row._replace(value=5),
+        row._asdict(),
+        Row._fields,
+        Row._field_defaults,
+        Row._make(["d", 1, ()]),
+        Row.__doc__,
+        Row.__match_args__,
+        row == ("a", 2, ()),
+        hash(row) == hash(("a", 2, ())),
+        isinstance(row, tuple),
+        repr(One(3)),
+        One(3) == (3,),
+        Row.__name__,
+        Row.__qualname__.rpartition(".")[2],
+    ]
+
+    def error(call: Any) -> type[BaseException] | None:
+        try:
+            call()
+        except (TypeError, ValueError, AttributeError) as exc:
+            return type(exc)
+        return None
+
+    seen += [error(lambda: Row()), error(lambda: Row("a", 1, (), 4)), error(lambda: row._replace(nope=1))]
+    seen += [error(lambda: Row._make([1])), error(lambda: setattr(row, "name", "z"))]
+    match row:
+        case Row(name, value):
+            seen.append((name, value))
+    return seen
+
+
+def test_named_tuple_behaves_as_typings() -> None:
+    import typing
+
+    assert _named_tuple_behaviour(records.NamedTuple) == _named_tuple_behaviour(typing.NamedTuple)
+
+
+def test_named_tuples_pickle() -> None:
+    from unitgate.analysis import CheckResult
+
+    row = CheckResult(*(f"f{i}" for i in range(len(CheckResult._fields))))
+    assert pickle.loads(pickle.dumps(row)) == row
+    assert type(pickle.loads(pickle.dumps(row))) is CheckResult

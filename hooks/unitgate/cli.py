@@ -18,7 +18,13 @@ if TYPE_CHECKING:
     from argparse import Namespace as _Args
     from collections.abc import Sequence
 else:
-    from types import SimpleNamespace as _Args
+
+    class _Args:
+        """The parsed command line, as attributes (argparse's Namespace; `types` is not imported)."""
+
+        def __init__(self, **values: object) -> None:
+            self.__dict__.update(values)
+
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "github", "json", "sarif")

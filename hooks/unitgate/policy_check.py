@@ -5,7 +5,9 @@ container keys and values). Raises PolicyError naming the file and key path."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable, Iterator, Mapping
 
 from unitgate import __version__, escape, fsread
 from unitgate.policy_terms import (

@@ -332,22 +332,77 @@ _GENERATED = _load_generated("unitgate.records_code")
 _LATER = ["unitgate.records_code_quadlet"]
 
 
+def _tuple_field(index: int, doc: str) -> Any:
+    """Field `index`'s accessor: CPython's C one (what `collections.namedtuple` uses), else a property."""
+    try:
+        from _collections import _tuplegetter  # type: ignore[import-not-found]
+    except ImportError:
+        from _operator import itemgetter
+
+        return property(itemgetter(index), doc=doc)
+    return _tuplegetter(index, doc)
+
+
 class _NamedTupleMeta(type):
-    """Builds `collections.namedtuple` from a class body, as `typing.NamedTuple` does: fields are the
-    annotated names in order (a value in the body is the field's default), and everything else the
-    body defines (methods, properties, the docstring) is set on the tuple class."""
+    """Builds a named tuple from a class body, as `typing.NamedTuple` does, without `collections` (whose
+    import is a sixth of a bare interpreter's start): fields are the annotated names in order (a value
+    in the body is the field's default); everything else the body defines (methods, properties, the
+    docstring) is set on the class. Construction by position or name, `_fields`, `_field_defaults`,
+    `_make`, `_replace`, `_asdict`, `repr`, pickling and `match` as namedtuple's."""
 
     def __new__(mcls, typename: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
-        from collections import namedtuple  # already loaded by `functools`: costs nothing
+        names = tuple(namespace.get("__annotations__", {}))
+        defaults = {n: namespace[n] for n in names if n in namespace}
+        arguments = ", ".join(names)
+        scope: dict[str, Any] = {"_new": tuple.__new__}
+        packed = arguments + "," * (len(names) == 1)
+        # The constructor namedtuple writes too: one call, no *args unpacking (81 rows per unit).
+        exec(f"def __new__(_cls, {arguments}):\n    return _new(_cls, ({packed}))", scope)
+        constructor = scope["__new__"]
+        constructor.__defaults__ = tuple(defaults.values()) or None
+        constructor.__qualname__ = f"{typename}.__new__"
+        body: dict[str, Any] = {
+            "__slots__": (),
+            "__new__": constructor,
+            "_fields": names,
+            "_field_defaults": defaults,
+            "__match_args__": names,
+            "_make": classmethod(_make),
+            "_replace": _replace,
+            "_asdict": _asdict,
+            "__repr__": _tuple_repr,
+            "__getnewargs__": _getnewargs,
+            **{name: _tuple_field(i, f"Alias for field number {i}") for i, name in enumerate(names)},
+        }
+        body.update((k, v) for k, v in namespace.items() if k not in names and k != "__annotations__")
+        return type(typename, (tuple,), body)
 
-        names = list(namespace.get("__annotations__", {}))
-        defaults = [namespace[n] for n in names if n in namespace]
-        made = namedtuple(typename, names, defaults=defaults, module=namespace.get("__module__"))  # type: ignore[misc]
-        for key, value in namespace.items():
-            if key not in names and key not in ("__module__", "__qualname__", "__annotations__"):
-                setattr(made, key, value)
-        made.__qualname__ = namespace.get("__qualname__", typename)
-        return made
+
+def _make(cls: Any, iterable: Any) -> Any:
+    made: tuple[Any, ...] = tuple.__new__(cls, iterable)
+    if len(made) != len(cls._fields):
+        raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(made)}")
+    return made
+
+
+def _replace(self: Any, /, **changes: Any) -> Any:
+    made = self._make([changes.pop(name, value) for name, value in zip(self._fields, self, strict=True)])
+    if changes:
+        raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+    return made
+
+
+def _asdict(self: Any) -> dict[str, Any]:
+    return dict(zip(self._fields, self, strict=True))
+
+
+def _tuple_repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True))
+    return f"{type(self).__name__}({shown})"
+
+
+def _getnewargs(self: Any) -> tuple[Any, ...]:
+    return tuple(self)
 
 
 class _EnumMeta(type):

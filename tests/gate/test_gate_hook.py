@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write_tree
 
-from unitgate.gate.changes import SELECTED
+from unitgate.gate.changes import SELECTED, selected
 
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 
@@ -28,10 +28,10 @@ def test_manifest() -> None:
     entry = hook()
     assert entry["id"] == "unitgate"
     assert entry["language"] == "python"
-    assert entry["entry"] == "unitgate check --staged"
+    assert entry["entry"] == 'python -I -c "from unitgate.__main__ import entry; entry()" check --staged'
     assert entry["require_serial"] is True
     assert entry["always_run"] is True
-    assert entry["files"] == SELECTED.pattern  # the hook and `unitgate check DIR` pick the same files
+    assert entry["files"] == SELECTED  # the hook and `unitgate check DIR` pick the same files
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,38 @@ def test_readme_pre_commit_snippet_works_as_written(tmp_path: Path) -> None:
         "units/demo.service:4:1: UG101 demo.service: 2 directives the policy requires are not set"
         in done.stdout
     )
+
+
+def test_selected_reads_the_pattern_exactly() -> None:
+    import itertools
+
+    parts = ["", "a", "x.service", "service.d", "a.service.d", "a-.service.d", "container.d", "b.container.d"]
+    names = ["x.service", "x.container", "x.conf", ".conf", "x.conf\n", "x.service\n", "x.timer", "conf"]
+    names += ["a.service.d", "x.conf.bak", "x.service\n\n"]
+    for depth in range(3):
+        for dirs in itertools.product(parts, repeat=depth):
+            for name in names:
+                path = "/".join([*dirs, name])
+                assert selected(path) == bool(re.search(SELECTED, path)), repr(path)
+
+
+def test_the_hook_never_imports_from_the_repository(tmp_path: Path) -> None:
+    """The entry starts `python -c` in the repository under check; with -I, a `unitgate` package planted
+    there is not what runs (without -I it would be: the working directory heads sys.path)."""
+    import shlex
+
+    entry = hook()["entry"]
+    assert isinstance(entry, str)
+    argv = shlex.split(entry)
+    assert argv[:2] == ["python", "-I"]
+    launcher = [sys.executable, *argv[1:4]]  # python -I -c CODE, with this environment's interpreter
+    write_tree(
+        tmp_path, {"unitgate/__init__.py": "", "unitgate/__main__.py": "print('PLANTED')\nentry = print"}
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    ran = subprocess.run([*launcher, "--version"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert "PLANTED" not in ran.stdout and ran.stdout.startswith("unitgate ")
+    without = [a for a in launcher if a != "-I"]
+    planted = subprocess.run([*without, "--version"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert "PLANTED" in planted.stdout

@@ -11,13 +11,13 @@
   policy file re-checks every file it governs.
 
 `SELECTED` is the one definition of "a file unitgate checks"; the hook's `files` pattern in
-.pre-commit-hooks.yaml is the same expression (a test holds them equal).
+.pre-commit-hooks.yaml is the same expression (a test holds them equal), and `selected()` reads it
+with string methods (a test holds them equal on every kind of path), so a hook run needs no `re`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from unitgate import fsread, spawn
@@ -34,14 +34,25 @@ if TYPE_CHECKING:
 
 # Unit files, drop-ins in unit drop-in directories (foo.service.d/, foo-.service.d/, foo@.service.d/,
 # the top-level service.d/) and quadlet .container files, with their drop-ins.
-SELECTED = re.compile(r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$")
+SELECTED = r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$"
 POLICY_NAMES = (POLICY_FILE, "pyproject.toml")
 LIST_LIMIT = 64 * 1024 * 1024  # bytes of a --files-from list
 _GIT_TIMEOUT = 120  # seconds; git answers in well under a second even for large repositories
 
 
 def selected(path: str) -> bool:
-    return bool(SELECTED.search(path.replace(os.sep, "/")))
+    """Whether `SELECTED` finds `path`: a unit or quadlet file, or a `.conf` in a drop-in directory."""
+    path = path.replace(os.sep, "/")
+    path = path[:-1] if path.endswith("\n") else path  # the pattern's `$` also matches before one
+    if path.endswith((".service", ".container")):
+        return True
+    parent, _, name = path.rpartition("/")
+    directory = parent.rpartition("/")[2]
+    return (
+        len(name) > len(".conf")
+        and name.endswith(".conf")
+        and (directory in ("service.d", "container.d") or directory.endswith((".service.d", ".container.d")))
+    )
 
 
 def repo_root(start: str = ".") -> str | None:

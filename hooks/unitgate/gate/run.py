@@ -9,7 +9,9 @@ The pipeline is plain data: paths -> engine.analyze_paths -> UnitAnalysis per un
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable, Iterator, Sequence
 
 from unitgate import __version__, escape, fsread, suppress
 from unitgate.analysis import LoadState, UnitAnalysis

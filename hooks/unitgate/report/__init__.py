@@ -7,7 +7,8 @@ only when it is looked up (a run uses one format, and the hook's start-up is mos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable, Iterator, Mapping, Sequence
 
 from unitgate.findings import Finding, RunInfo
 

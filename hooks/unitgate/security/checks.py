@@ -8,7 +8,8 @@ Weights, ranges and texts are systemd's (v252.38); newer scoring models can add 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable
 
 from unitgate.memo import lru_cache
 from unitgate.records import dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from unitgate.analysis import CheckResult
 from unitgate.memo import lru_cache

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable
 
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.records import dataclass, field
