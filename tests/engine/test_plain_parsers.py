@@ -102,3 +102,14 @@ def test_words_without_quotes_or_escapes_split_at_separators() -> None:
         assert split_words(value, Extract.UNQUOTE | Extract.CUNESCAPE) == expected, value
     for value in _strings("a:'\"", 5):  # quotes are plain characters unless unquoting
         assert split_words(value, separators=":") == [w for w in value.split(":") if w], value
+
+
+def test_words_cost_time_in_their_own_length() -> None:
+    """A stop that never comes again is not sought to the end of the value at every word."""
+    import time
+
+    for value in ("a " * 200_000, "a\\ " * 100_000, '"a" ' * 100_000):
+        started = time.perf_counter()
+        words = split_words(value, Extract.UNQUOTE)
+        assert len(words) in (200_000, 1, 100_000)
+        assert time.perf_counter() - started < 5  # quadratic: minutes
