@@ -8,9 +8,11 @@ Usage (from the repository root):
 Cases (all by default), each timed as whole processes, interleaved round by round with what it is
 compared against, medians of several rounds:
 
-* `hook`: the pre-commit case. `unitgate check UNIT DROPIN` in a small repository with a policy, with
-  a warm validation cache and with none (cold), against `python -c pass` of the same interpreter and
-  `systemd-analyze security --offline=true` on the same unit;
+* `hook`: the pre-commit case. `check UNIT DROPIN` started as .pre-commit-hooks.yaml starts it, in a
+  small repository with a policy, with a warm validation cache and with none (cold); the hook exactly
+  as pre-commit runs it (`--staged`, the files staged); `unitgate check UNIT DROPIN` through the
+  console script; against `python -c pass` of the same interpreter and `systemd-analyze security
+  --offline=true` on the same unit;
 * `corpus`: every unit of the Debian corpus in one merged root (`explain` text and JSON with all
   workers and on one CPU, `check`), against systemd-analyze over the same units in one call;
 * `10k`, `50k`: synthetic repositories (10,000 or 50,000 services, one drop-in per ten units: one
@@ -30,6 +32,7 @@ import platform
 import random
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -637,21 +640,42 @@ class Case:
     after: Callable[[], list[str]] | None = None  # more lines once the rounds are done (agreement)
 
 
+def hook_entry(python: str) -> list[str]:
+    """The command .pre-commit-hooks.yaml runs (its `entry:`, split as pre-commit splits it), with
+    `python` the interpreter unitgate is installed for, as pre-commit's PATH makes it."""
+    for line in (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "entry":
+            argv = shlex.split(value.strip())
+            return [python if argv[0] == "python" else argv[0], *argv[1:]]
+    raise SystemExit(".pre-commit-hooks.yaml has no entry")
+
+
 def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str, str], repeat: int) -> Case:
     root = tmp / "hook"
     unit, dropin = write_hook_repo(root)
     cold_env = dict(env, UNITGATE_CACHE_DIR="")  # no validation cache: a fresh CI container
+    entry = hook_entry(python)
+    launcher = [a for a in entry if a != "--staged"]  # the hook's own start, on the two files alone
     bare = Job("hook", "python -c pass (same interpreter)", 1, [[python, "-c", "pass"]], root)
-    # The console script pip writes for any entry point imports `re` before it calls unitgate: the
-    # floor under every installed command, measured so the ratios can be read against it.
+    # The console script pip writes for any entry point imports `re` before it calls unitgate (the hook
+    # does not start through it): the floor under an installed command, so its ratio can be read.
     wrapper = Job("hook", "python -c 'import re' (console script)", 1, [[python, "-c", "import re"]], root)
-    warm = Job("hook", "unitgate check, warm cache", 1, [[*ug, "check", unit, dropin]], root)
+    warm = Job("hook", "the hook's command: check FILES, warm cache", 1, [[*launcher, unit, dropin]], root)
     cold = Job(
-        "hook", "unitgate check, cold (no cache)", 1, [[*ug, "check", unit, dropin]], root, env=cold_env
+        "hook",
+        "the hook's command: check FILES, cold (no cache)",
+        1,
+        [[*launcher, unit, dropin]],
+        root,
+        cold_env,
     )
-    # What the pre-commit hook runs: the change set from git (the unit and drop-in staged over a commit
-    # that holds the policy), so git starts once.
-    staged = Job("hook", "unitgate check --staged, warm (the hook)", 1, [[*ug, "check", "--staged"]], root)
+    console = Job(
+        "hook", "unitgate check FILES (console script), warm", 1, [[*ug, "check", unit, dropin]], root
+    )
+    # What pre-commit runs: the entry with the two files, in a repository that has them staged over a
+    # commit that holds the policy: git starts once for the change set.
+    staged = Job("hook", "the hook as pre-commit runs it (--staged), warm", 1, [[*entry, unit, dropin]], root)
     has_git = stage_over_policy(root, [unit, dropin])
     sa = Job(
         "hook",
@@ -663,19 +687,22 @@ def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str,
     ratios = [
         Ratio("hook", warm, bare, note="the issue's goal: at most 3x"),
         Ratio("hook", warm, bare, "cpu", "steadier than wall when the machine is busy"),
-        Ratio("hook", wrapper, bare, note="pip's console script, before unitgate runs"),
-        Ratio("hook", cold, bare),
         *(
-            [Ratio("hook", staged, bare, note="the hook as .pre-commit-hooks.yaml runs it")]
+            [Ratio("hook", staged, bare, note="with git's change set: what a commit waits for")]
             if has_git
             else []
         ),
+        Ratio("hook", console, bare, note="typed in a terminal: pip's wrapper imports re first"),
+        Ratio("hook", wrapper, bare, note="pip's console script alone, before unitgate runs"),
+        Ratio("hook", cold, bare),
         Ratio("hook", warm, sa),
         Ratio("hook", cold, sa),
     ]
-    jobs = [bare, wrapper, warm, *([staged] if has_git else []), cold, sa]
+    jobs = [bare, wrapper, warm, *([staged] if has_git else []), console, cold, sa]
     case = Case("hook", jobs, ratios, repeat)
-    case.notes.append(f"hook: `unitgate check {unit} {dropin}` with .unitgate.toml (extends baseline@1)")
+    case.notes.append(
+        f"hook: `{shlex.join(launcher[1:])} {unit} {dropin}` with .unitgate.toml (extends baseline@1)"
+    )
 
     def imports() -> list[str]:
         ms = import_time(python, env, max(10, min(repeat, 20)), root)
