@@ -33,7 +33,18 @@ else:
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
-__all__ = ["Enum", "FrozenInstanceError", "NamedTuple", "dataclass", "field", "fields", "overload", "replace"]
+__all__ = [
+    "Enum",
+    "FrozenInstanceError",
+    "Generic",
+    "NamedTuple",
+    "TypeVar",
+    "dataclass",
+    "field",
+    "fields",
+    "overload",
+    "replace",
+]
 
 
 class FrozenInstanceError(AttributeError):
@@ -494,9 +505,22 @@ class _EnumBase(metaclass=_EnumMeta):
 
 if TYPE_CHECKING:
     from enum import Enum
-    from typing import NamedTuple, overload
+    from typing import Generic, NamedTuple, TypeVar, overload
 else:
     Enum = _EnumBase  # `class C(str, Enum)` without the `enum` module's class machinery
+
+    class Generic:
+        """`typing.Generic` at run time: `class C(Generic[T])` has a plain base (the parameters are
+        for type checkers)."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, parameters: object) -> type:
+            return cls
+
+    def TypeVar(name: str, *constraints: object, **options: object) -> str:
+        """`typing.TypeVar` at run time: only type checkers read it."""
+        return name
 
     def overload(f: object) -> object:
         """`typing.overload` at run time: the variants are for type checkers; the last definition runs."""

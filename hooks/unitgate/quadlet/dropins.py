@@ -16,8 +16,9 @@ drop-in directory name; the first `.conf` name seen wins; survivors are applied 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
+
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable
 
 from unitgate import fsread
 from unitgate.model import Diagnostic, Severity
@@ -44,29 +45,65 @@ class Layout:
         return self.root if self.root is not None else (self.home or self.sibling_dir or "/")
 
 
-_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?P<root>.*?)/run/user/(?P<uid>[0-9]+)/containers/systemd(/|$)"), "runtime"),
-    (re.compile(r"^(?P<root>.*?)/etc/containers/systemd/users/(?P<uid>[0-9]+)(/|$)"), "users-uid"),
-    (re.compile(r"^(?P<root>.*?)/etc/containers/systemd/users(/|$)"), "users"),
-    (re.compile(r"^(?P<root>.*?)/(run|etc|usr/share)/containers/systemd(/|$)"), "rootful"),
-    (re.compile(r"^(?P<home>.*?)/\.config/containers/systemd(/|$)"), "config"),
-)
+def _marker(ap: str, prefix: str, uid: bool = False, suffix: str = "") -> tuple[int, str | None] | None:
+    """The leftmost place where `ap` reads ROOT + `prefix` (+ digits + `suffix` with `uid`) and a directory
+    name ends there, as the expression `^(.*?)PREFIX([0-9]+)SUFFIX(/|$)` finds it (ROOT without a
+    newline): (where ROOT ends, the digits). String methods: a hook run on a quadlet needs no `re`."""
+    first_newline = ap.find("\n")
+    limit = len(ap) if first_newline < 0 else first_newline
+    start = ap.find(prefix)
+    while 0 <= start <= limit:
+        end, digits = start + len(prefix), None
+        if uid:
+            after = end
+            while after < len(ap) and "0" <= ap[after] <= "9":
+                after += 1
+            end, digits = after, ap[end:after]
+        if (digits or not uid) and ap.startswith(suffix, end):
+            end += len(suffix)
+            if end == len(ap) or ap[end] == "/" or (end == len(ap) - 1 and ap[end] == "\n"):
+                return start, digits
+        start = ap.find(prefix, start + 1)
+    return None
+
+
+def _home_root(home: str) -> str | None:
+    """The filesystem root above a home directory (`/home/NAME` or `/root`), None for another path
+    (`^(.*?)/(home/[^/]+|root)$`; `home` never holds a newline)."""
+    start = home.find("/")
+    while start >= 0:
+        rest = home[start:]
+        if rest == "/root" or (
+            rest.startswith("/home/") and len(rest) > len("/home/") and "/" not in rest[6:]
+        ):
+            return home[:start] or "/"
+        start = home.find("/", start + 1)
+    return None
 
 
 def detect_layout(path: str) -> Layout:
     """Find the filesystem root a path implies (see module docstring)."""
-    ap = os.path.abspath(path)
-    for pattern, kind in _MARKERS:
-        m = pattern.match(ap)
-        if not m:
-            continue
-        if kind == "rootful":
-            return Layout(m["root"] or "/", rootless=False)
-        if kind == "config":
-            home = m["home"]
-            hm = re.match(r"^(?P<root>.*?)/(home/[^/]+|root)$", home)
-            return Layout(hm["root"] or "/" if hm else None, rootless=True, home=home, sibling_dir=None)
-        return Layout(m["root"] or "/", rootless=True, uid=m.groupdict().get("uid"))
+    return layout_of(os.path.abspath(path))
+
+
+def layout_of(ap: str) -> Layout:
+    """`detect_layout` of an absolute path. Markers in quadlet's order: run/user/UID, users/UID, users,
+    the rootful directories (the leftmost of the three), a home's .config."""
+    for prefix, uid, suffix in (
+        ("/run/user/", True, "/containers/systemd"),
+        ("/etc/containers/systemd/users/", True, ""),
+        ("/etc/containers/systemd/users", False, ""),
+    ):
+        found = _marker(ap, prefix, uid, suffix)
+        if found is not None:
+            return Layout(ap[: found[0]] or "/", rootless=True, uid=found[1])
+    rootful = [m[0] for m in (_marker(ap, "/" + d) for d in ROOTFUL_DIRS) if m is not None]
+    if rootful:
+        return Layout(ap[: min(rootful)] or "/", rootless=False)
+    config = _marker(ap, "/.config/containers/systemd")
+    if config is not None:
+        home = ap[: config[0]]
+        return Layout(_home_root(home), rootless=True, home=home, sibling_dir=None)
     return Layout(None, rootless=False, sibling_dir=os.path.dirname(ap))
 
 
@@ -78,6 +115,11 @@ def _user_level_filter(users_dir: str) -> Filter:
     return lambda p, is_user: is_user if p.startswith(users_dir) else True
 
 
+def _all_digits(name: str) -> bool:
+    """`[0-9]*`: a UID directory's name (or none)."""
+    return name == "" or (name.isascii() and name.isdigit())
+
+
 def _non_numeric_filter(users_dir: str) -> Filter:
     level = len(users_dir.split("/"))
 
@@ -85,7 +127,7 @@ def _non_numeric_filter(users_dir: str) -> Filter:
         if not p.startswith(users_dir):
             return True
         parts = p.split("/")
-        return len(parts) == level or (len(parts) > level and not re.fullmatch(r"[0-9]*", parts[level]))
+        return len(parts) == level or (len(parts) > level and not _all_digits(parts[level]))
 
     return f
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from unitgate.analysis import LoadState, UnitAnalysis
 from unitgate.model import Assignment, Diagnostic, Location, Severity
@@ -37,6 +36,7 @@ from unitgate.records import dataclass
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable, Sequence
 
 
@@ -116,25 +116,27 @@ class Mode:
         return ("rootless" if self.rootless else "rootful") + f" ({self.reason})"
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(glob: str) -> re.Pattern[str]:
     """A path glob: `**` any number of directories, `*` and `?` within one name."""
+    import re  # only for a policy that names rootless paths
+
     out: list[str] = []
     i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
+    while i < len(glob):
+        if glob.startswith("**/", i):
             out.append("(?:.*/)?")
             i += 3
-        elif pattern.startswith("**", i):
+        elif glob.startswith("**", i):
             out.append(".*")
             i += 2
-        elif pattern[i] == "*":
+        elif glob[i] == "*":
             out.append("[^/]*")
             i += 1
-        elif pattern[i] == "?":
+        elif glob[i] == "?":
             out.append("[^/]")
             i += 1
         else:
-            out.append(re.escape(pattern[i]))
+            out.append(re.escape(glob[i]))
             i += 1
     return re.compile("".join(out) + "(?:/.*)?")  # a pattern naming a directory covers what is in it
 

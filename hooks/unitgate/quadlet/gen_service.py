@@ -5,7 +5,9 @@ and [Service] keys quadlet handles itself (dependencies, ExecReload=, defaults).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+
+# collections.abc's own classes, without importing `collections` (start-up time)
+from _collections_abc import Callable, Mapping
 
 from unitgate.model import Assignment, Location
 from unitgate.quadlet.cmdline import Arg

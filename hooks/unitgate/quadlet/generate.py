@@ -8,8 +8,7 @@ sequences, not whole lines.
 
 from __future__ import annotations
 
-import re
-
+from unitgate.memo import pattern
 from unitgate.model import Assignment, Diagnostic, Location, Severity
 from unitgate.quadlet.cmdline import Arg
 from unitgate.quadlet.gen_service import (
@@ -99,7 +98,7 @@ class Conversion:
         return len(self.argv)
 
 
-_PORT_RANGE = re.compile(r"\d+(-\d+)?(/udp|/tcp)?$")
+_PORT_RANGE = r"\d+(-\d+)?(/udp|/tcp)?$"
 
 
 def convert_container(
@@ -398,7 +397,7 @@ def _convert(
         cmd.add(a.location, "--label", f"io.containers.autoupdate={a.value}")
     for a in lookup_all(unit, G, "ExposeHostPort"):
         port = a.value.strip()
-        if not _PORT_RANGE.search(port):
+        if not pattern(_PORT_RANGE).search(port):
             raise ConversionError(f"invalid port format '{port}'", a.location)
         cmd.add(a.location, "--expose", port)
     for a in lookup_all(unit, G, "PublishPort"):

@@ -344,7 +344,7 @@ def lookup_all(unit: QuadletFile, group: str, key: str) -> tuple[Assignment, ...
     return tuple(out)
 
 
-def _split_each(values: Iterable[Assignment], flags: Split, drop_on_error: bool) -> tuple[Assignment, ...]:
+def _split_each(values: Iterable[Assignment], flags: int, drop_on_error: bool) -> tuple[Assignment, ...]:
     out: list[Assignment] = []
     for a in values:
         try:

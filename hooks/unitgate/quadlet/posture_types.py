@@ -5,10 +5,9 @@ mapped, effective capabilities, network mode)."""
 from __future__ import annotations
 
 import posixpath
-from typing import Generic, TypeVar
 
 from unitgate.model import Location
-from unitgate.records import dataclass
+from unitgate.records import Generic, TypeVar, dataclass
 
 T = TypeVar("T")
 

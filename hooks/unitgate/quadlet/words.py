@@ -3,10 +3,10 @@ lookups use and `split_words`. Positions, not string copies, keep long values li
 
 from __future__ import annotations
 
-import enum
 
+class Split:
+    """split.go's flags: bits of an int (not an IntFlag: `enum` costs a hook run more than it gives)."""
 
-class Split(enum.IntFlag):
     RELAX = 1
     CUNESCAPE = 2
     UNESCAPE_RELAX = 4
@@ -63,7 +63,7 @@ def _c_unescape_one(p: str) -> tuple[int, str]:
     return -1, ""
 
 
-def _extract_first_word(s: str, p: int, n: int, seps: str, flags: Split) -> tuple[str | None, int]:
+def _extract_first_word(s: str, p: int, n: int, seps: str, flags: int) -> tuple[str | None, int]:
     """One word starting at `p` and where the rest starts; None when there is no further word.
 
     `n` is where the input ends (Go marks the end with a 0 byte, so a NUL in the value ends it too).
@@ -161,7 +161,7 @@ def _extract_first_word(s: str, p: int, n: int, seps: str, flags: Split) -> tupl
             p += 1
 
 
-def split_words(s: str, flags: Split, seps: str = WHITESPACE_SEPARATORS) -> list[str]:
+def split_words(s: str, flags: int, seps: str = WHITESPACE_SEPARATORS) -> list[str]:
     """splitString. Like Go, an empty word (e.g. `""`) ends the list."""
     words: list[str] = []
     end = s.find("\0")
