@@ -285,6 +285,17 @@ SystemCallFilter=@system-service
 WantedBy=multi-user.target
 """
 HOOK_DROPIN = "[Service]\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectControlGroups=yes\n"
+HOOK_CONTAINER = """[Container]
+Image=docker.io/library/nginx:1.27
+PublishPort=127.0.0.1:8080:80
+ReadOnly=true
+NoNewPrivileges=true
+DropCapability=ALL
+User=1000
+
+[Install]
+WantedBy=default.target
+"""
 
 
 def stage_over_policy(root: Path, paths: list[str]) -> bool:
@@ -303,15 +314,19 @@ def stage_over_policy(root: Path, paths: list[str]) -> bool:
     return True
 
 
-def write_hook_repo(root: Path) -> tuple[str, str]:
-    """A repository with a policy, one unit and one drop-in for it: what a pre-commit run is given."""
+def write_hook_repo(root: Path) -> tuple[str, str, str]:
+    """A repository with a policy, one unit and one drop-in for it (what a pre-commit run is given), and
+    a quadlet .container (the hook on a container)."""
     unit = "etc/systemd/system/web.service"
     dropin = "etc/systemd/system/web.service.d/10-hardening.conf"
+    container = "etc/containers/systemd/web.container"
     (root / dropin).parent.mkdir(parents=True)
+    (root / container).parent.mkdir(parents=True)
     (root / unit).write_text(HOOK_UNIT)
     (root / dropin).write_text(HOOK_DROPIN)
+    (root / container).write_text(HOOK_CONTAINER)
     (root / ".unitgate.toml").write_text(POLICY)
-    return unit, dropin
+    return unit, dropin, container
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -653,7 +668,7 @@ def hook_entry(python: str) -> list[str]:
 
 def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str, str], repeat: int) -> Case:
     root = tmp / "hook"
-    unit, dropin = write_hook_repo(root)
+    unit, dropin, container = write_hook_repo(root)
     cold_env = dict(env, UNITGATE_CACHE_DIR="")  # no validation cache: a fresh CI container
     entry = hook_entry(python)
     launcher = [a for a in entry if a != "--staged"]  # the hook's own start, on the two files alone
@@ -673,6 +688,7 @@ def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str,
     console = Job(
         "hook", "unitgate check FILES (console script), warm", 1, [[*ug, "check", unit, dropin]], root
     )
+    quadlet = Job("hook", "the hook's command: check a .container, warm", 1, [[*launcher, container]], root)
     # What pre-commit runs: the entry with the two files, in a repository that has them staged over a
     # commit that holds the policy: git starts once for the change set.
     staged = Job("hook", "the hook as pre-commit runs it (--staged), warm", 1, [[*entry, unit, dropin]], root)
@@ -692,13 +708,14 @@ def hook_case(tmp: Path, ug: list[str], python: str, sa_bin: str, env: dict[str,
             if has_git
             else []
         ),
+        Ratio("hook", quadlet, bare, note="a quadlet: its engine, and the wrapper service scored too"),
         Ratio("hook", console, bare, note="typed in a terminal: pip's wrapper imports re first"),
         Ratio("hook", wrapper, bare, note="pip's console script alone, before unitgate runs"),
         Ratio("hook", cold, bare),
         Ratio("hook", warm, sa),
         Ratio("hook", cold, sa),
     ]
-    jobs = [bare, wrapper, warm, *([staged] if has_git else []), console, cold, sa]
+    jobs = [bare, wrapper, warm, *([staged] if has_git else []), quadlet, console, cold, sa]
     case = Case("hook", jobs, ratios, repeat)
     case.notes.append(
         f"hook: `{shlex.join(launcher[1:])} {unit} {dropin}` with .unitgate.toml (extends baseline@1)"

@@ -150,6 +150,20 @@ def test_warm_hook_run_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert _warm_run_loads(repo, tmp_path / "cache", ["check", *files]) == []
 
 
+def test_warm_quadlet_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    container = repo / "etc" / "containers" / "systemd" / "app.container"
+    container.parent.mkdir(parents=True)
+    container.write_text(
+        "[Container]\nImage=nginx\nPublishPort=127.0.0.1:8080:80\nReadOnly=true\nUser=1000\n"
+    )
+    (repo / ".unitgate.toml").write_text('policy-version = 1\nextends = "baseline@1"\n')
+    (repo / ".git").mkdir()
+    files = [str(container.relative_to(repo))]
+    needed = ("unitgate.records_code_quadlet",)  # the quadlet engine's own value classes
+    assert _warm_run_loads(repo, tmp_path / "cache", ["check", *files], needed) == []
+
+
 def test_the_staged_hook_imports_only_what_it_needs(tmp_path: Path) -> None:
     # `check --staged` is what pre-commit runs: git starts once, through unitgate.spawn (no subprocess).
     if shutil.which("git") is None:

@@ -142,6 +142,8 @@ def analyze_assignments(unit: str, assignments: Sequence[Assignment], path: str)
     ctx = UnitContext(unit, path)
     applied = []
     for a in assignments:
+        if a.section.startswith("X-"):
+            continue  # systemd ignores such a section whole (quadlet keeps the .container's keys there)
         outcome = settings.apply(state, a, ctx)
         if outcome.fatal:
             break

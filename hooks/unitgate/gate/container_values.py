@@ -11,7 +11,6 @@ the value (often a drop-in's), or at the `[Container]` header of the changed fil
 from __future__ import annotations
 
 import os
-import shlex
 
 from unitgate.analysis import UnitAnalysis
 from unitgate.memo import cached_property
@@ -166,6 +165,8 @@ def is_boolean_flag(name: str) -> bool:
 def flag_patterns(text: str) -> list[Flag]:
     """A policy's flag (`--privileged`, `--net=host`, `-v /:/host`) as parsed flags; a bare valued
     flag (`--pid`) stands for any value (Flag value "*")."""
+    import shlex  # only for a policy that names podman flags (shlex imports `re`)
+
     probe = Location("", 0)
     try:
         words = shlex.split(text)
