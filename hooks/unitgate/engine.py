@@ -111,7 +111,8 @@ def _quadlets(
     from unitgate.quadlet.generate import service_name
     from unitgate.quadlet.releases import release
 
-    if not (name.endswith(".container") or os.path.dirname(path).endswith(".container.d")):
+    directory = os.path.basename(os.path.dirname(path))
+    if not (name.endswith(".container") or quadlet_dropin_type(directory) == ".container"):
         message = "only .container quadlets are scored; this file counts as part of the containers using it"
         return [_problem(path, name, LoadState.SKIPPED, message, NOT_SUPPORTED, Severity.INFO)]
     rel = release(podman)
@@ -176,8 +177,16 @@ def is_quadlet(path: str) -> bool:
     name = os.path.basename(path)
     if name.endswith(QUADLET_SUFFIXES):
         return True
-    parent = os.path.basename(os.path.dirname(path))
-    return name.endswith(".conf") and parent.endswith(tuple(s + ".d" for s in QUADLET_SUFFIXES))
+    return name.endswith(".conf") and quadlet_dropin_type(os.path.basename(os.path.dirname(path))) is not None
+
+
+def quadlet_dropin_type(directory: str) -> str | None:
+    """The quadlet file type a drop-in directory's name serves (".container" for `app.container.d`,
+    `app-.container.d` and the type-wide `container.d`, which applies to every container), or None."""
+    for suffix in QUADLET_SUFFIXES:
+        if directory == suffix[1:] + ".d" or directory.endswith(suffix + ".d"):
+            return suffix
+    return None
 
 
 def is_dropin(path: str) -> bool:

@@ -128,6 +128,25 @@ def test_dropin_readding_a_capability_is_reported_at_the_dropin_line(
         assert (run.code, lines(run)) == (1, expected)
 
 
+def test_a_type_wide_dropin_is_checked_over_every_container(repo: Path, run_cli: Callable[..., Run]) -> None:
+    """`container.d/` applies to every container; a change there used to be read as a systemd drop-in
+    for a unit named "container" (not in the repository: a note, and the gate passed)."""
+    tree(
+        repo,
+        {
+            "app.container": HARDENED,
+            "db.container": HARDENED,
+            "container.d/50-caps.conf": "[Container]\nAddCapability=CAP_NET_ADMIN\n",
+        },
+    )
+    run = run_cli("check", "container.d/50-caps.conf", cwd=repo)
+    assert run.code == 1
+    assert [line.split(": ", 2)[:2] for line in lines(run)] == [
+        ["container.d/50-caps.conf:2:1", "UG102 app.container"],
+        ["container.d/50-caps.conf:2:1", "UG102 db.container"],
+    ]
+
+
 def test_forbidden_capability_at_the_adding_line(repo: Path, run_cli: Callable[..., Run]) -> None:
     policy = 'policy-version = 1\n[container.forbid]\nAddCapability = ["SYS_ADMIN", "CHOWN"]\n'
     tree(

@@ -302,12 +302,13 @@ def record(
 
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
-_UNIT_FILE = r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$"
 
 
 def unit_files(root: str) -> list[str]:
     """Every file under `root` the pre-commit hook would check (its `files` pattern), relative to
     the current directory, in a stable order."""
+    from unitgate.gate.changes import selected  # the one definition of a file unitgate checks
+
     found = []
     for d, dirs, files in os.walk(root):
         dirs[:] = sorted(x for x in dirs if x not in _SKIP_DIRS)
@@ -315,6 +316,6 @@ def unit_files(root: str) -> list[str]:
         found += [
             os.path.relpath(os.path.join(d, name))
             for name in sorted(files)
-            if re.compile(_UNIT_FILE).search(name if rel == "." else f"{rel}/{name}")
+            if selected(name if rel == "." else f"{rel}/{name}")
         ]
     return found

@@ -21,7 +21,7 @@ import os
 import sys
 
 from unitgate import fsread, spawn
-from unitgate.engine import is_dropin
+from unitgate.engine import is_dropin, is_quadlet
 from unitgate.model import SelectionError
 from unitgate.parse import dropins, unitname
 from unitgate.policy import POLICY_FILE, mentions_policy_table
@@ -235,7 +235,7 @@ def stand_ins(deleted: str) -> list[str]:
     dropins.clear_caches()
     parent = os.path.dirname(os.path.abspath(deleted))
     name = os.path.basename(deleted)
-    if _is_quadlet_path(deleted):
+    if is_quadlet(deleted):
         return _quadlet_stand_ins(deleted)
     if is_dropin(deleted):
         sp = dropins.search_path_for(os.path.dirname(parent))
@@ -247,10 +247,6 @@ def stand_ins(deleted: str) -> list[str]:
         sp = dropins.search_path_for(parent)
         entries = [dropins.fragment_of(sp, dropins.resolve_alias(sp, dropins.analysed_name(name)))]
     return [_shown(e.path) for e in entries if e is not None and os.path.lexists(e.path)]
-
-
-def _is_quadlet_path(path: str) -> bool:
-    return path.endswith(".container") or os.path.basename(os.path.dirname(path)).endswith("container.d")
 
 
 def _quadlet_stand_ins(deleted: str) -> list[str]:
