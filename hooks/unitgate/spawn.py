@@ -6,8 +6,9 @@ Why: the pre-commit hook (`unitgate check --staged`) starts git once per commit,
 unit. Where `os.posix_spawnp` is missing (Windows), `subprocess` is used as before.
 
 The child gets no standard input (`/dev/null`), inherits the environment, and is killed when the
-timeout passes; both output streams are read as they come (`select.poll`), so neither can fill its
-pipe and stall the child.
+timeout passes or when it writes more than `limit` bytes to either stream (the repository decides how
+much git writes: a blob in its history can be any size); both output streams are read as they come
+(`select.poll`), so neither can fill its pipe and stall the child.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ _KILL = 9  # SIGKILL (the `signal` module is what this avoids importing)
 _CHUNK = 65536
 
 
-def run(argv: list[str], timeout: float) -> tuple[int, bytes, bytes]:
+def run(argv: list[str], timeout: float, limit: int) -> tuple[int, bytes, bytes]:
     """(exit status, stdout, stderr) of `argv`, found on PATH. OSError when it cannot start,
-    TimeoutError when it runs longer than `timeout` seconds (it is killed first)."""
+    TimeoutError when it runs longer than `timeout` seconds, OverflowError when it writes more than
+    `limit` bytes to one stream (it is killed first)."""
     if not hasattr(os, "posix_spawnp"):
         import subprocess
 
@@ -31,6 +33,8 @@ def run(argv: list[str], timeout: float) -> tuple[int, bytes, bytes]:
             )
         except subprocess.TimeoutExpired:
             raise TimeoutError(f"{argv[0]} did not finish in {timeout:g} s") from None
+        if max(len(done.stdout), len(done.stderr)) > limit:
+            raise OverflowError(f"{argv[0]} wrote more than {limit} bytes")
         return done.returncode, done.stdout, done.stderr
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -53,7 +57,7 @@ def run(argv: list[str], timeout: float) -> tuple[int, bytes, bytes]:
         os.close(out_w)
         os.close(err_w)
     try:
-        out, err = _collect(out_r, err_r, time.monotonic() + timeout)
+        out, err = _collect(out_r, err_r, time.monotonic() + timeout, limit)
     except BaseException:
         os.kill(pid, _KILL)
         os.waitpid(pid, 0)
@@ -65,10 +69,11 @@ def run(argv: list[str], timeout: float) -> tuple[int, bytes, bytes]:
     return os.waitstatus_to_exitcode(status), out, err
 
 
-def _collect(out_r: int, err_r: int, deadline: float) -> tuple[bytes, bytes]:
+def _collect(out_r: int, err_r: int, deadline: float, limit: int) -> tuple[bytes, bytes]:
     import select
 
     chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    sizes = dict.fromkeys(chunks, 0)
     poller = select.poll()
     for fd in chunks:
         poller.register(fd, select.POLLIN | select.POLLHUP)
@@ -81,6 +86,9 @@ def _collect(out_r: int, err_r: int, deadline: float) -> tuple[bytes, bytes]:
             data = os.read(fd, _CHUNK)
             if data:
                 chunks[fd].append(data)
+                sizes[fd] += len(data)
+                if sizes[fd] > limit:
+                    raise OverflowError(f"the program wrote more than {limit} bytes")
             else:  # end of file: the child closed it (or exited)
                 poller.unregister(fd)
                 still_open -= 1

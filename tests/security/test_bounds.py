@@ -119,3 +119,22 @@ def test_odd_dropins_do_not_stop_the_run(repo: Path) -> None:
     assert "app.service" in run.out and "other.service" in run.out
     assert "units/app.service.d/10.conf" in run.out and "leads nowhere" in run.out
     assert "d.conf" not in run.out
+
+
+def test_a_huge_blob_in_git_history_is_not_read_whole(tmp_path: Path) -> None:
+    """`--staged` asks git for the last committed pyproject.toml (was it a policy?). 80 MiB of it is
+    not collected: past 64 MiB git is stopped, and the file is taken as a policy, so the files it may
+    have governed are checked (the safe reading: more is checked, never less)."""
+    from gate_cli import git, git_repo
+
+    root = git_repo(tmp_path / "repo")
+    write(root, {"units/a.service": UNIT})
+    with (root / "pyproject.toml").open("wb") as f:
+        f.write(b"#" * (80 * MiB))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "huge")
+    write(root, {"pyproject.toml": "[project]\nname = 'x'\n"})
+    git(root, "add", "pyproject.toml")
+    run = unitgate(["check", "--staged"], root, timeout=120, memory=MEMORY)
+    assert_sane(run)
+    assert run.code == 1 and "units/a.service" in run.out

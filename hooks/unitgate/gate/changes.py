@@ -60,9 +60,15 @@ def repo_root(start: str = ".") -> str | None:
     return fsread.repository_root(os.path.abspath(start))
 
 
+class _TooLarge(SelectionError):
+    """git wrote more than unitgate reads (the repository's content decides how much)."""
+
+
 def _git(args: Sequence[str], cwd: str) -> bytes:
     try:
-        code, out, err = spawn.run(["git", "-C", cwd, *args], _GIT_TIMEOUT)
+        code, out, err = spawn.run(["git", "-C", cwd, *args], _GIT_TIMEOUT, LIST_LIMIT)
+    except OverflowError:
+        raise _TooLarge(f"git {' '.join(args[:2])} wrote more than {LIST_LIMIT // 2**20} MiB") from None
     except (OSError, TimeoutError) as exc:
         raise SelectionError(f"cannot run git: {exc}") from None
     if code != 0:
@@ -210,6 +216,8 @@ def _is_policy_change(change: Change, against: str, policy_file: str | None) -> 
     rel = os.path.relpath(os.path.abspath(change.path), root).replace(os.sep, "/")
     try:
         before = _git(["show", f"{against}:{rel}"], root)
+    except _TooLarge:  # too large to read: take it as a policy, so what it may have governed is checked
+        return True
     except SelectionError:
         return False
     return mentions_policy_table(before)
