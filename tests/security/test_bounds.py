@@ -128,12 +128,12 @@ def test_a_huge_blob_in_git_history_is_not_read_whole(tmp_path: Path) -> None:
     from gate_cli import git, git_repo
 
     root = git_repo(tmp_path / "repo")
-    write(root, {"units/a.service": UNIT})
+    write(root / "units/a.service", UNIT)
     with (root / "pyproject.toml").open("wb") as f:
         f.write(b"#" * (80 * MiB))
     git(root, "add", "-A")
     git(root, "commit", "-qm", "huge")
-    write(root, {"pyproject.toml": "[project]\nname = 'x'\n"})
+    write(root / "pyproject.toml", "[project]\nname = 'x'\n")
     git(root, "add", "pyproject.toml")
     run = unitgate(["check", "--staged"], root, timeout=120, memory=MEMORY)
     assert_sane(run)
