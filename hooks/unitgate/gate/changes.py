@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # the top-level service.d/) and quadlet .container files, with their drop-ins.
 SELECTED = r"(\.(service|container)|(^|/|\.)(service|container)\.d/[^/]+\.conf)$"
 POLICY_NAMES = (POLICY_FILE, "pyproject.toml")
-LIST_LIMIT = 64 * 1024 * 1024  # bytes of a --files-from list
+LIST_LIMIT = 64 * 1024 * 1024  # bytes of a --files-from list, and of what git writes to one stream
 _GIT_TIMEOUT = 120  # seconds; git answers in well under a second even for large repositories
 
 
