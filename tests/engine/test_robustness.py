@@ -41,6 +41,7 @@ NOISE = [
     b"\xe2\x82\xac",
 ]
 SERVICE_KEYS = sorted(k.split(".", 1)[1] for k in KEYS if k.startswith("Service."))
+UNIT_KEYS = sorted(k.split(".", 1)[1] for k in KEYS if k.startswith("Unit."))
 VALUES = [
     "",
     "yes",
@@ -95,3 +96,48 @@ def test_random_damage_never_crashes(tmp_path: Path) -> None:
             assert (result.exposure is None) == (result.state is not LoadState.LOADED)
             for d in result.diagnostics:
                 assert d.location.path and d.location.line >= 0 and d.message
+
+
+# Python refuses int() of a decimal string of more than 4,300 digits; systemd's parsers read such a
+# number as out of range. Every directive, every shape a number takes in a value.
+DIGITS = "1" * 5000
+LONG_NUMBERS = [
+    DIGITS,
+    "+0" + DIGITS,
+    "-" + DIGITS,
+    "0x" + DIGITS,
+    DIGITS + "%",
+    "0." + DIGITS + "%",
+    DIGITS + ":" + DIGITS,
+    DIGITS + "K",
+    "10.0.0.0/" + DIGITS,
+    "::/" + DIGITS,
+    "/dev/null " + DIGITS,
+    "cap_" + DIGITS,
+    "~" + DIGITS,
+]
+
+
+def test_numbers_of_any_length_never_crash(tmp_path: Path) -> None:
+    for i, value in enumerate(LONG_NUMBERS):
+        unit = tmp_path / f"case{i}" / "etc/systemd/system" / "svc.service"
+        unit.parent.mkdir(parents=True)
+        lines = [f"{key}={value}" for key in UNIT_KEYS] + ["[Service]", "ExecStart=/bin/true"]
+        lines += [f"{key}={value}" for key in SERVICE_KEYS if key != "ExecStart"]
+        unit.write_text("[Unit]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        [result] = analyze_paths([str(unit)])
+        render_json([result])
+        assert result.state in LoadState
+
+
+def test_quadlet_numbers_of_any_length_never_crash(tmp_path: Path) -> None:
+    from unitgate.quadlet.keys import CONTAINER_KEYS
+
+    for i, value in enumerate(LONG_NUMBERS):
+        container = tmp_path / f"case{i}" / "app.container"
+        container.parent.mkdir(parents=True)
+        lines = [f"{key}={value}" for key in sorted(CONTAINER_KEYS) if key != "Image"]
+        container.write_text("[Container]\nImage=nginx\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        for result in analyze_paths([str(container)]):
+            render_json([result])
+            assert result.state in LoadState

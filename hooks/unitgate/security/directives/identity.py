@@ -23,8 +23,8 @@ NOBODY = "nobody"
 
 def _parse_uid(text: str) -> bool:
     """parse_uid(): a decimal uid without sign or leading zeros, excluding the two invalid ids."""
-    if not text.isdigit() or not text.isascii() or (len(text) > 1 and text[0] == "0"):
-        return False
+    if not text.isdigit() or not text.isascii() or (len(text) > 1 and text[0] == "0") or len(text) > 10:
+        return False  # more than 10 digits: above 2**32 (and more than int() converts, at thousands)
     uid = int(text)
     return uid < 2**32 - 1 and uid != 65535
 

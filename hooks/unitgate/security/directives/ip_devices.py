@@ -9,6 +9,7 @@ from unitgate.security.directives.state import (
     Outcome,
     UnitState,
     collapse_slashes,
+    decimal,
     parse_boolean,
     warn,
 )
@@ -40,7 +41,7 @@ def _prefix(word: str) -> tuple[int, int, int] | None:
     except ValueError:
         return None
     bits = 32 if ip.version == 4 else 128
-    plen = int(length) if slash else bits
+    plen = decimal(length) if slash else bits
     if plen > bits:
         return None
     mask = ((1 << bits) - 1) ^ ((1 << (bits - plen)) - 1)

@@ -172,6 +172,17 @@ def collapse_slashes(path: str) -> str:
     return path
 
 
+BEYOND_C = 10**20  # above every C integer type's range (2**64 is about 1.8e19)
+
+
+def decimal(digits: str) -> int:
+    """int() of ASCII decimal digits of any length. A value beyond every C integer type, which
+    systemd's parsers refuse as out of range, is BEYOND_C: Python refuses to convert a string of
+    thousands of digits (and the repository can write one)."""
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= 20 else BEYOND_C
+
+
 _DIGITS = {"0x": "0123456789abcdefABCDEF", "0o": "01234567", "0b": "01"}  # after strtol's base-0 prefixes
 
 
@@ -194,5 +205,5 @@ def safe_atoi(word: str) -> int | None:
             return None
         value = int(digits, 8)
     else:
-        value = int(digits)
+        value = decimal(digits)
     return -value if negative else value

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from unitgate.memo import pattern
 from unitgate.model import Assignment, Diagnostic
-from unitgate.security.directives.state import NOTICE, OK, Handler, Outcome, UnitState, path_problem, warn
+from unitgate.security.directives.state import (
+    NOTICE,
+    OK,
+    Handler,
+    Outcome,
+    UnitState,
+    decimal,
+    path_problem,
+    warn,
+)
 from unitgate.security.words import Extract, SpecifierError, UnitContext, WordError, split_words
 
 _TIME_UNITS = (  # parse_time()'s table: the first unit that prefixes the rest wins
@@ -90,7 +99,8 @@ def _rlimit_part_is_valid(kind: str, part: str) -> bool:
         digits = part[1:] if part.startswith(("+", "-")) else part
         if not (digits.isascii() and digits.isdigit()):
             return False
-        return -20 <= int(part) <= 19 if part[0] in "+-" else 0 <= int(part) <= 40
+        value = -decimal(digits) if part.startswith("-") else decimal(digits)
+        return -20 <= value <= 19 if part[0] in "+-" else 0 <= value <= 40
     if kind == "size":
         return _size(part) is not None
     return part.isascii() and part.isdigit()
@@ -229,7 +239,7 @@ def _cpu_quota(state: UnitState, a: Assignment, ctx: UnitContext) -> Outcome:
     if not a.value:
         return OK
     m = pattern(r"([0-9]+)(?:\.([0-9]{1,2}))?%|([0-9]+)(?:\.([0-9]))?‰|([0-9]+)‱").fullmatch(a.value)
-    if m is not None and any(g and int(g) for g in m.groups()):
+    if m is not None and any(g and decimal(g) for g in m.groups()):
         return OK
     return warn(a, "not a CPU quota (a percentage above 0), ignored")
 
