@@ -156,3 +156,20 @@ def test_recording_replaces_a_planted_link_instead_of_writing_through_it(
     assert victim.read_text() == "untouched\n"
     assert not (repo / ".unitgate-baseline.json").is_symlink()
     assert json.loads((repo / ".unitgate-baseline.json").read_text())["version"] == 1
+
+
+def test_units_of_one_name_in_two_roots_have_their_own_entries(repo: Path, run_cli: Callable[..., Run]) -> None:
+    """hosts/b's web.service lacks NoNewPrivileges= when the baseline is recorded; hosts/a's has it.
+    When hosts/a's loses it later, that is new: b's recorded finding must not cover it."""
+    a, b = "hosts/a/etc/systemd/system/web.service", "hosts/b/etc/systemd/system/web.service"
+    write_tree(repo, {a: WEB, b: WEB.replace("NoNewPrivileges=yes\n", "")})
+    assert run_cli("baseline", cwd=repo).code == 0
+    data = json.loads((repo / ".unitgate-baseline.json").read_text(encoding="utf-8"))
+    mine = {key: {f["directive"] for f in unit["findings"]} for key, unit in data["units"].items()}
+    assert "NoNewPrivileges" in mine[b] and "NoNewPrivileges" not in mine[a]
+    assert run_cli("check", a, b, cwd=repo).code == 0  # nothing new yet, checked together
+    write_tree(repo, {a: WEB.replace("NoNewPrivileges=yes\n", "")})
+    for paths in ([a], [a, b], [b, a]):
+        run = run_cli("check", *paths, cwd=repo)
+        assert run.code == 1, (paths, run.out)
+        assert f"{a}:4:1: UG101 web.service: NoNewPrivileges= is not set" in run.out, run.out

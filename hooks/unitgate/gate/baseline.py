@@ -25,7 +25,7 @@ from unitgate.records import dataclass, field, replace
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the hook's path does not import `typing`
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
 FILE_NAME = BASELINE_FILE
@@ -134,28 +134,54 @@ def load(path: str | None = None, update: bool = False) -> Baseline | None:
     return Baseline(where, os.path.dirname(os.path.abspath(where)), entries, update)
 
 
+def _owners(analyses: Sequence[UnitAnalysis]) -> Callable[[Finding], UnitAnalysis | None]:
+    """The checked unit a finding is about: the one of its name, and where units in different roots
+    share a name (`hosts/a/.../web.service`, `hosts/b/...`), the one whose own files hold the line the
+    finding points at. None when nothing checked says: such a finding is never baselined."""
+    by_name: dict[str, list[UnitAnalysis]] = {}
+    for a in analyses:
+        by_name.setdefault(a.unit, []).append(a)
+    files: dict[int, set[str]] = {}
+
+    def owner(f: Finding) -> UnitAnalysis | None:
+        same = by_name.get(f.unit or "", [])
+        if len(same) < 2:
+            return same[0] if same else None
+        here = os.path.abspath(f.location.path)
+        for a in same:
+            if id(a) not in files:
+                files[id(a)] = {os.path.abspath(p) for p in (a.path, *a.sources)}
+        mine = [a for a in same if here in files[id(a)]]
+        return mine[0] if len(mine) == 1 else None
+
+    return owner
+
+
 def apply(
     baseline: Baseline, findings: Sequence[Finding], checked: Iterable[tuple[UnitAnalysis, int | None]]
 ) -> Applied:
     """Drop the findings the baseline records; keep UG201 only above the recorded exposure."""
-    by_unit = {a.unit: (a, exposure, key_of(a, baseline.root)) for a, exposure in checked}
-    left: dict[str, Counter[str]] = {}
-    for unit, (_, _, key) in by_unit.items():
-        entry = baseline.entries.get(key or "")
-        if entry is not None and entry.unit == unit:
-            left[unit] = Counter(fp for fp, _, _ in entry.findings)
+    pairs = list(checked)
+    owner = _owners([a for a, _ in pairs])
+    # Per checked unit with an entry: (its exposure, its entry, the recorded findings not yet matched).
+    left: dict[int, tuple[UnitAnalysis, int | None, Entry, Counter[str]]] = {}
+    for a, exposure in pairs:
+        entry = baseline.entries.get(key_of(a, baseline.root) or "")
+        if entry is not None and entry.unit == a.unit:
+            left[id(a)] = (a, exposure, entry, Counter(fp for fp, _, _ in entry.findings))
     kept: list[Finding] = []
     baselined = 0
     # Counted as `check` shows findings: a unit's missing directives are one UG101 there (gate/grouped.py),
     # though each is baselined on its own (so a newly missing directive is still new).
-    missing_counted: set[str] = set()
+    missing_counted: set[int] = set()
     for f in findings:
-        remaining = left.get(f.unit or "")
-        if remaining is None:
+        unit = owner(f)
+        mine = left.get(id(unit)) if unit is not None else None
+        if mine is None:
             kept.append(f)
             continue
-        _, exposure, key = by_unit[f.unit or ""]
-        recorded = baseline.entries[key or ""].exposure
+        _, exposure, entry, remaining = mine
+        recorded = entry.exposure
         fp = fingerprint(f)
         if f.rule == "UG201":
             if recorded is not None and exposure is not None and exposure <= recorded and remaining[fp]:
@@ -167,20 +193,17 @@ def apply(
         elif remaining[fp]:
             remaining[fp] -= 1
             if f.rule == "UG101":
-                baselined += (f.unit or "") not in missing_counted
-                missing_counted.add(f.unit or "")
+                baselined += id(unit) not in missing_counted
+                missing_counted.add(id(unit))
             else:
                 baselined += 1
             continue
         kept.append(f)
-    improved = tuple(
-        unit
-        for unit, (_, exposure, key) in by_unit.items()
-        if unit in left and _improved(baseline.entries[key or ""], exposure, left[unit])
-    )
+    better = [(a, exposure) for a, exposure, entry, rest in left.values() if _improved(entry, exposure, rest)]
+    improved = tuple(a.unit for a, _ in better)
     stale = sorted(k for k in baseline.entries if not os.path.exists(os.path.join(baseline.root, k)))
-    if baseline.update and improved:
-        tighten(baseline, [by_unit[u][0] for u in improved], findings, {u: by_unit[u][1] for u in improved})
+    if baseline.update and better:
+        tighten(baseline, better, findings, owner)
     return Applied(tuple(kept), baselined, _note(baseline, baselined, improved, stale), improved)
 
 
@@ -251,13 +274,13 @@ def _existing_units(path: str) -> dict[str, dict[str, Any]]:
 
 def tighten(
     baseline: Baseline,
-    analyses: Sequence[UnitAnalysis],
+    improved: Sequence[tuple[UnitAnalysis, int | None]],
     findings: Sequence[Finding],
-    exposures: Mapping[str, int | None],
+    owner: Callable[[Finding], UnitAnalysis | None],
 ) -> None:
     """Record the lower exposure and only the findings still present, for units that improved."""
     units = _existing_units(baseline.path)
-    for a in analyses:
+    for a, exposure in improved:
         key = key_of(a, baseline.root)
         if key is None or key not in units:
             continue
@@ -266,10 +289,9 @@ def tighten(
         still = []
         for f in findings:
             fp = fingerprint(f)
-            if f.unit == a.unit and recorded[fp]:
+            if owner(f) is a and recorded[fp]:
                 recorded[fp] -= 1
                 still.append(f)
-        exposure = exposures.get(a.unit)
         lowest = (
             min(x for x in (exposure, entry.exposure) if x is not None)
             if exposure or entry.exposure
@@ -290,11 +312,12 @@ def record(
     units = {k: v for k, v in units.items() if os.path.exists(os.path.join(root, k))}
     dropped = before - len(units)
     count = 0
+    owner = _owners([a for a, _ in checked])
     for analysis, exposure in checked:
         key = key_of(analysis, root)
         if key is None:
             continue
-        mine = [f for f in findings if f.unit == analysis.unit]
+        mine = [f for f in findings if owner(f) is analysis]
         count += len(mine)
         units[key] = _unit_json(analysis, exposure, mine)
     write(path, units)
