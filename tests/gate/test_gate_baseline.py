@@ -158,7 +158,9 @@ def test_recording_replaces_a_planted_link_instead_of_writing_through_it(
     assert json.loads((repo / ".unitgate-baseline.json").read_text())["version"] == 1
 
 
-def test_units_of_one_name_in_two_roots_have_their_own_entries(repo: Path, run_cli: Callable[..., Run]) -> None:
+def test_units_of_one_name_in_two_roots_have_their_own_entries(
+    repo: Path, run_cli: Callable[..., Run]
+) -> None:
     """hosts/b's web.service lacks NoNewPrivileges= when the baseline is recorded; hosts/a's has it.
     When hosts/a's loses it later, that is new: b's recorded finding must not cover it."""
     a, b = "hosts/a/etc/systemd/system/web.service", "hosts/b/etc/systemd/system/web.service"

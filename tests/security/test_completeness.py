@@ -153,6 +153,17 @@ def test_diff_base_catches_a_deleted_dropin(tmp_path: Path) -> None:
     assert (clean.code, clean.err) == (0, "unitgate: no files to check\n")
 
 
+def test_diff_base_sees_new_files_git_ignore_does_not_exclude(tmp_path: Path) -> None:
+    root = git_repo(tmp_path / "repo")
+    write(root, {".unitgate.toml": POLICY, "units/other.service": HARDENED, ".gitignore": "scratch/\n"})
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "hardened")
+    write(root, {"units/new.service": UNIT, "scratch/old.service": UNIT})  # neither added to git
+    run = unitgate(["check", "--format", "json", "--diff-base", "HEAD"], root)
+    assert run.code == 1
+    assert {u["path"] for u in json.loads(run.out)["units"]} == {"units/new.service"}
+
+
 def test_staged_policy_change_rechecks_what_it_governs(tmp_path: Path) -> None:
     root = git_repo(tmp_path / "repo")
     write(

@@ -149,8 +149,9 @@ class Change:
 
 
 def changes(base: str | None) -> tuple[list[Change], str]:
-    """The change set: staged against HEAD (`base` None), or the working tree against the merge base of
-    `base` and HEAD. Renames come as a deletion and an addition. Also returns the revision compared with."""
+    """The change set: staged against HEAD (`base` None), or the working tree (new files included,
+    unless .gitignore excludes them) against the merge base of `base` and HEAD. Renames come as a
+    deletion and an addition. Also returns the revision compared with."""
     root = repo_root()
     if root is None:
         raise SelectionError(
@@ -166,6 +167,9 @@ def changes(base: str | None) -> tuple[list[Change], str]:
             against = _git(["rev-parse", "--verify", f"{base}^{{commit}}"], root).decode().strip()
         args = ["diff", "--name-status", "--no-renames", "-z", against]
     fields = _split_z(_git([*args, "--"], root))
+    if base is not None:  # the working tree's new files, which `git diff` leaves out (not .gitignored)
+        for path in _split_z(_git(["ls-files", "--others", "--exclude-standard", "-z"], root)):
+            fields += ["A", path]
     out = []
     for status, path in zip(fields[::2], fields[1::2], strict=False):
         out.append(Change(status[:1], os.path.relpath(os.path.join(root, path))))
