@@ -175,3 +175,17 @@ def test_units_of_one_name_in_two_roots_have_their_own_entries(
         run = run_cli("check", *paths, cwd=repo)
         assert run.code == 1, (paths, run.out)
         assert f"{a}:4:1: UG101 web.service: NoNewPrivileges= is not set" in run.out, run.out
+
+
+def test_a_policy_scoring_two_releases_is_baselined_once_per_unit(
+    repo: Path, run_cli: Callable[..., Run]
+) -> None:
+    """Each unit is judged once per scoring model; its findings are still its own, not left over."""
+    policy = 'policy-version = 1\nextends = "baseline@1"\nscoring = ["systemd-252", "systemd-257"]\n'
+    write_tree(repo, {".unitgate.toml": policy})
+    legacy_repo(repo, run_cli)
+    run = run_cli("check", "units/backup.service", "units/web.service", cwd=repo)
+    assert run.code == 0, run.out
+    write_tree(repo, {"units/web.service": WEB + "ProtectKernelTunables=no\n"})
+    run = run_cli("check", "units/web.service", cwd=repo)
+    assert run.code == 1 and "UG102 web.service: ProtectKernelTunables=no" in run.out, run.out

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
+    from unitgate.findings import UnitSummary
+
 FILE_NAME = BASELINE_FILE
 FORMAT_VERSION = 1
 _LOCATION = r"[^\s,;()]+:\d+\b"
@@ -39,8 +41,14 @@ repository_root = fsread.work_tree  # the baseline lives at its root
 
 def fingerprint(finding: Finding) -> str:
     """Stable across line moves and unrelated edits (see the module's docstring)."""
-    # UG201's message carries the exposure, which is compared with the recorded one instead.
-    plain = "" if finding.rule == "UG201" else re.compile(_LOCATION).sub("<line>", finding.message)
+    # UG201's message carries the exposure, which is compared with the recorded one instead. The
+    # scoring models a multi-model policy shows at the end of a message (" [systemd-252, systemd-257]",
+    # added after the baseline is applied) are not part of it.
+    text = finding.message
+    shown = f" [{', '.join(finding.models)}]"
+    if finding.models and text.endswith(shown):
+        text = text[: -len(shown)]
+    plain = "" if finding.rule == "UG201" else re.compile(_LOCATION).sub("<line>", text)
     message = re.compile(_NUMBER).sub("#", plain)
     owner = finding.unit or finding.location.path
     key = "\0".join((finding.rule, owner, finding.directive or "", message))
@@ -134,24 +142,37 @@ def load(path: str | None = None, update: bool = False) -> Baseline | None:
     return Baseline(where, os.path.dirname(os.path.abspath(where)), entries, update)
 
 
-def _owners(analyses: Sequence[UnitAnalysis]) -> Callable[[Finding], UnitAnalysis | None]:
-    """The checked unit a finding is about: the one of its name, and where units in different roots
-    share a name (`hosts/a/.../web.service`, `hosts/b/...`), the one whose own files hold the line the
-    finding points at. None when nothing checked says: such a finding is never baselined."""
-    by_name: dict[str, list[UnitAnalysis]] = {}
-    for a in analyses:
-        by_name.setdefault(a.unit, []).append(a)
-    files: dict[int, set[str]] = {}
+def exposures_of(units: Iterable[UnitSummary]) -> dict[tuple[str, str], int | None]:
+    """Each checked unit's exposure by (unit, path as given): the highest over its scoring models (a
+    unit is judged once per model, and the baseline records one exposure)."""
+    out: dict[tuple[str, str], int | None] = {}
+    for u in units:
+        old = out.get((u.unit, u.path))
+        out[(u.unit, u.path)] = u.exposure if old is None else max(old, u.exposure or 0)
+    return out
 
-    def owner(f: Finding) -> UnitAnalysis | None:
-        same = by_name.get(f.unit or "", [])
-        if len(same) < 2:
-            return same[0] if same else None
+
+def _owners(analyses: Sequence[UnitAnalysis], root: str) -> Callable[[Finding], str | None]:
+    """The baseline key (the unit file) of the checked unit a finding is about: the one unit of its
+    name, and where units in different roots share a name (`hosts/a/.../web.service`, `hosts/b/...`),
+    the one whose own files hold the line the finding points at. None when nothing checked says: such
+    a finding is never baselined. (A unit judged under several scoring models is one unit here.)"""
+    by_name: dict[str, dict[str, list[UnitAnalysis]]] = {}
+    for a in analyses:
+        key = key_of(a, root)
+        if key is not None:
+            by_name.setdefault(a.unit, {}).setdefault(key, []).append(a)
+    files: dict[str, set[str]] = {}
+
+    def owner(f: Finding) -> str | None:
+        keys = by_name.get(f.unit or "", {})
+        if len(keys) < 2:
+            return next(iter(keys), None)
         here = os.path.abspath(f.location.path)
-        for a in same:
-            if id(a) not in files:
-                files[id(a)] = {os.path.abspath(p) for p in (a.path, *a.sources)}
-        mine = [a for a in same if here in files[id(a)]]
+        for key, same in keys.items():
+            if key not in files:
+                files[key] = {os.path.abspath(p) for a in same for p in (a.path, *a.sources)}
+        mine = [key for key in keys if here in files[key]]
         return mine[0] if len(mine) == 1 else None
 
     return owner
@@ -162,26 +183,34 @@ def apply(
 ) -> Applied:
     """Drop the findings the baseline records; keep UG201 only above the recorded exposure."""
     pairs = list(checked)
-    owner = _owners([a for a, _ in pairs])
-    # Per checked unit with an entry: (its exposure, its entry, the recorded findings not yet matched).
-    left: dict[int, tuple[UnitAnalysis, int | None, Entry, Counter[str]]] = {}
+    owner = _owners([a for a, _ in pairs], baseline.root)
+    # Per checked unit with an entry, by key: the unit, its exposure (the highest over its models), and
+    # the recorded findings not matched yet.
+    left: dict[str, tuple[UnitAnalysis, int | None, Counter[str]]] = {}
     for a, exposure in pairs:
-        entry = baseline.entries.get(key_of(a, baseline.root) or "")
-        if entry is not None and entry.unit == a.unit:
-            left[id(a)] = (a, exposure, entry, Counter(fp for fp, _, _ in entry.findings))
+        key = key_of(a, baseline.root)
+        entry = baseline.entries.get(key or "")
+        if key is None or entry is None or entry.unit != a.unit:
+            continue
+        if key in left:  # the same unit under another scoring model
+            _, before, recorded_left = left[key]
+            highest = exposure if before is None else max(before, exposure or 0)
+            left[key] = (a, highest, recorded_left)
+        else:
+            left[key] = (a, exposure, Counter(fp for fp, _, _ in entry.findings))
     kept: list[Finding] = []
     baselined = 0
     # Counted as `check` shows findings: a unit's missing directives are one UG101 there (gate/grouped.py),
     # though each is baselined on its own (so a newly missing directive is still new).
-    missing_counted: set[int] = set()
+    missing_counted: set[str] = set()
     for f in findings:
-        unit = owner(f)
-        mine = left.get(id(unit)) if unit is not None else None
-        if mine is None:
+        key = owner(f)
+        mine = left.get(key) if key is not None else None
+        if key is None or mine is None:
             kept.append(f)
             continue
-        _, exposure, entry, remaining = mine
-        recorded = entry.exposure
+        _, exposure, remaining = mine
+        recorded = baseline.entries[key].exposure
         fp = fingerprint(f)
         if f.rule == "UG201":
             if recorded is not None and exposure is not None and exposure <= recorded and remaining[fp]:
@@ -193,14 +222,18 @@ def apply(
         elif remaining[fp]:
             remaining[fp] -= 1
             if f.rule == "UG101":
-                baselined += id(unit) not in missing_counted
-                missing_counted.add(id(unit))
+                baselined += key not in missing_counted
+                missing_counted.add(key)
             else:
                 baselined += 1
             continue
         kept.append(f)
-    better = [(a, exposure) for a, exposure, entry, rest in left.values() if _improved(entry, exposure, rest)]
-    improved = tuple(a.unit for a, _ in better)
+    better = [
+        (key, a, exposure)
+        for key, (a, exposure, rest) in left.items()
+        if _improved(baseline.entries[key], exposure, rest)
+    ]
+    improved = tuple(a.unit for _, a, _ in better)
     stale = sorted(k for k in baseline.entries if not os.path.exists(os.path.join(baseline.root, k)))
     if baseline.update and better:
         tighten(baseline, better, findings, owner)
@@ -274,22 +307,21 @@ def _existing_units(path: str) -> dict[str, dict[str, Any]]:
 
 def tighten(
     baseline: Baseline,
-    improved: Sequence[tuple[UnitAnalysis, int | None]],
+    improved: Sequence[tuple[str, UnitAnalysis, int | None]],
     findings: Sequence[Finding],
-    owner: Callable[[Finding], UnitAnalysis | None],
+    owner: Callable[[Finding], str | None],
 ) -> None:
     """Record the lower exposure and only the findings still present, for units that improved."""
     units = _existing_units(baseline.path)
-    for a, exposure in improved:
-        key = key_of(a, baseline.root)
-        if key is None or key not in units:
+    for key, a, exposure in improved:
+        if key not in units:
             continue
         entry = baseline.entries[key]
         recorded = Counter(fp for fp, _, _ in entry.findings)
         still = []
         for f in findings:
             fp = fingerprint(f)
-            if owner(f) is a and recorded[fp]:
+            if owner(f) == key and recorded[fp]:
                 recorded[fp] -= 1
                 still.append(f)
         lowest = (
@@ -312,16 +344,18 @@ def record(
     units = {k: v for k, v in units.items() if os.path.exists(os.path.join(root, k))}
     dropped = before - len(units)
     count = 0
-    owner = _owners([a for a, _ in checked])
+    owner = _owners([a for a, _ in checked], root)
+    done: set[str] = set()  # a unit judged under several scoring models is recorded once
     for analysis, exposure in checked:
         key = key_of(analysis, root)
-        if key is None:
+        if key is None or key in done:
             continue
-        mine = [f for f in findings if owner(f) is analysis]
+        done.add(key)
+        mine = [f for f in findings if owner(f) == key]
         count += len(mine)
         units[key] = _unit_json(analysis, exposure, mine)
     write(path, units)
-    return len(checked), count, dropped
+    return len(done), count, dropped
 
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})

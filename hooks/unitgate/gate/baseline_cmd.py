@@ -6,7 +6,7 @@ import os
 import sys
 
 from unitgate import escape
-from unitgate.gate.baseline import FILE_NAME, record, repository_root, unit_files
+from unitgate.gate.baseline import FILE_NAME, exposures_of, record, repository_root, unit_files
 from unitgate.gate.command import input_error
 from unitgate.gate.run import check
 from unitgate.model import UnitInputError
@@ -33,8 +33,8 @@ def run(ns: argparse.Namespace) -> int:
         for error in result.errors:
             print(f"unitgate: {escape.text(error)}", file=sys.stderr)
         return 2
-    exposures = {u.unit: u.exposure for u in result.info.units}
-    checked = [(a, exposures.get(a.unit)) for a, _ in result.checked]
+    exposures = exposures_of(result.info.units)
+    checked = [(a, exposures.get((a.unit, a.path))) for a, _ in result.checked]
     units, count, dropped = record(where, checked, result.findings)
     stale = f"; dropped {dropped} stale entr{'y' if dropped == 1 else 'ies'}" if dropped else ""
     print(

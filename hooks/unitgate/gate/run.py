@@ -373,13 +373,11 @@ def check(
     final = sorted(dict.fromkeys((*kept, *unused)), key=Finding.sort_key)
     baselined = None
     if baseline is not None:
-        exposures: dict[str, int | None] = {}
-        for summary in summaries:  # the highest over the unit's models: the baseline records one
-            old = exposures.get(summary.unit)
-            exposures[summary.unit] = summary.exposure if old is None else max(old, summary.exposure or 0)
         from unitgate.gate.baseline import apply as apply_baseline  # only with a baseline
+        from unitgate.gate.baseline import exposures_of
 
-        baselined = apply_baseline(baseline, final, [(a, exposures.get(a.unit)) for a in checked])
+        exposures = exposures_of(summaries)
+        baselined = apply_baseline(baseline, final, [(a, exposures.get((a.unit, a.path))) for a in checked])
         final = list(baselined.kept)
     if grouped:
         final = group_missing(final, dropins_of)
