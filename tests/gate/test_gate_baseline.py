@@ -169,6 +169,7 @@ def test_units_of_one_name_in_two_roots_have_their_own_entries(
     data = json.loads((repo / ".unitgate-baseline.json").read_text(encoding="utf-8"))
     mine = {key: {f["directive"] for f in unit["findings"]} for key, unit in data["units"].items()}
     assert "NoNewPrivileges" in mine[b] and "NoNewPrivileges" not in mine[a]
+    assert data["units"][a]["exposure"] < data["units"][b]["exposure"]  # each host's own
     assert run_cli("check", a, b, cwd=repo).code == 0  # nothing new yet, checked together
     write_tree(repo, {a: WEB.replace("NoNewPrivileges=yes\n", "")})
     for paths in ([a], [a, b], [b, a]):
