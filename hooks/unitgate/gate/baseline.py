@@ -305,6 +305,18 @@ def _existing_units(path: str) -> dict[str, dict[str, Any]]:
     return dict(units) if isinstance(units, dict) else {}
 
 
+def _by_owner(
+    findings: Iterable[Finding], owner: Callable[[Finding], str | None]
+) -> dict[str, list[Finding]]:
+    """The findings of each baseline key, in order: one pass over the run's findings, not one per unit."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        key = owner(f)
+        if key is not None:
+            out.setdefault(key, []).append(f)
+    return out
+
+
 def tighten(
     baseline: Baseline,
     improved: Sequence[tuple[str, UnitAnalysis, int | None]],
@@ -313,15 +325,16 @@ def tighten(
 ) -> None:
     """Record the lower exposure and only the findings still present, for units that improved."""
     units = _existing_units(baseline.path)
+    by_key = _by_owner(findings, owner)
     for key, a, exposure in improved:
         if key not in units:
             continue
         entry = baseline.entries[key]
         recorded = Counter(fp for fp, _, _ in entry.findings)
         still = []
-        for f in findings:
+        for f in by_key.get(key, ()):
             fp = fingerprint(f)
-            if owner(f) == key and recorded[fp]:
+            if recorded[fp]:
                 recorded[fp] -= 1
                 still.append(f)
         lowest = (
@@ -344,14 +357,14 @@ def record(
     units = {k: v for k, v in units.items() if os.path.exists(os.path.join(root, k))}
     dropped = before - len(units)
     count = 0
-    owner = _owners([a for a, _ in checked], root)
+    by_key = _by_owner(findings, _owners([a for a, _ in checked], root))
     done: set[str] = set()  # a unit judged under several scoring models is recorded once
     for analysis, exposure in checked:
         key = key_of(analysis, root)
         if key is None or key in done:
             continue
         done.add(key)
-        mine = [f for f in findings if owner(f) == key]
+        mine = by_key.get(key, [])
         count += len(mine)
         units[key] = _unit_json(analysis, exposure, mine)
     write(path, units)
