@@ -23,7 +23,8 @@ _CHUNK = 65536
 def run(argv: list[str], timeout: float, limit: int) -> tuple[int, bytes, bytes]:
     """(exit status, stdout, stderr) of `argv`, found on PATH. OSError when it cannot start,
     TimeoutError when it runs longer than `timeout` seconds, OverflowError when it writes more than
-    `limit` bytes to one stream (it is killed first)."""
+    `limit` bytes to one stream (it is killed first; where `subprocess` stands in, without
+    `posix_spawnp`, the output is read whole and the limit checked after it ends)."""
     if not hasattr(os, "posix_spawnp"):
         import subprocess
 
