@@ -33,8 +33,9 @@ def run(ns: argparse.Namespace) -> int:
         try:
             paths += read_list(ns.files_from)
         except SelectionError as exc:
-            print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-            return 2
+            from unitgate.gate.command import input_error  # the one spelling of a run-stopping error
+
+            return input_error(exc)
     if not paths:
         print("unitgate: error: explain needs a PATH or --files-from", file=sys.stderr)
         return 2

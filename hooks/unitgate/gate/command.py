@@ -81,9 +81,9 @@ def repository_relative(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def input_error(exc: PolicyError | UnitInputError) -> int:
-    """A policy or an input that stops a run, on stderr (escaped and bounded, as every message): exit 2.
-    The one spelling for `check`, `fix` and `baseline`."""
+def input_error(exc: PolicyError | UnitInputError | SelectionError) -> int:
+    """A policy, an input or a file selection that stops a run, on stderr (escaped and bounded, as
+    every message): exit 2. The one spelling for `check`, `fix` and `baseline`."""
     kind = "policy error" if isinstance(exc, PolicyError) else "error"
     print(f"unitgate: {kind}: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
     return EXIT_ERROR
@@ -108,8 +108,7 @@ def run(ns: argparse.Namespace) -> int:
     try:
         paths = select(ns)
     except SelectionError as exc:
-        print(f"unitgate: error: {escape.quote(str(exc), escape.MESSAGE_LIMIT)}", file=sys.stderr)
-        return EXIT_ERROR
+        return input_error(exc)
     if not paths:
         print("unitgate: no files to check", file=sys.stderr)
         return EXIT_OK
